@@ -1,0 +1,81 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One target per concern; see ../shared/reference/architecture.md and README.md.
+let package = Package(
+    name: "hoard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hoard", targets: ["hoard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", exact: "1.1.4"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian (libzstd-dev, libarchive-dev).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+
+        // The content-addressed store: blobs by sha256, the SQLite index, eviction, verify.
+        .target(
+            name: "HoardStore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The HTTP server: health, the conda front, the OCI front.
+        .target(
+            name: "HoardServer",
+            dependencies: [
+                "HoardStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ]
+        ),
+        // The TOML config file: defaults < file < command line.
+        .target(
+            name: "HoardConfig",
+            dependencies: [
+                "HoardStore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // The command line.
+        .executableTarget(
+            name: "hoard",
+            dependencies: [
+                "HoardStore", "HoardServer", "HoardConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
+        .testTarget(name: "HoardStoreTests", dependencies: ["HoardStore"]),
+        .testTarget(name: "HoardConfigTests", dependencies: ["HoardConfig"]),
+        // Runs the built `hoard` binary as a user would.
+        .testTarget(name: "HoardCLITests", dependencies: ["hoard", "HoardStore"]),
+        .testTarget(
+            name: "HoardServerTests",
+            dependencies: [
+                "HoardServer", "HoardStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,2 @@
+// libzstd from Debian's libzstd-dev: streaming compression of repodata.
+#include <zstd.h>

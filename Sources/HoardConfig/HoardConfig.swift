@@ -1,0 +1,118 @@
+import Foundation
+import HoardStore
+import TOMLKit
+
+/// Settings read from a TOML config file; every one is optional. The command line overrides the
+/// file, the file overrides the built-in defaults. `Config/hoard.toml` documents each key.
+public struct HoardConfig: Sendable, Equatable {
+    public var root: String?
+    public var maxSize: ByteSize?
+    public var host: String?
+    public var port: Int?
+    public var logLevel: String?
+
+    public init() {}
+
+    /// Reads and checks a config file.
+    public static func load(path: String) throws(ConfigError) -> HoardConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses config text; `path` only names the file in errors.
+    public static func parse(_ text: String, path: String) throws(ConfigError) -> HoardConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw .syntax(path: path, line: error.source.begin.line, column: error.source.begin.column, message: error.description)
+        } catch {
+            throw .syntax(path: path, line: 1, column: 1, message: "\(error)")
+        }
+        let reader = TableReader(table: table, name: "", path: path, locator: KeyLocator(source: text))
+        var config = HoardConfig()
+        try reader.expectOnly(["store", "server", "log"])
+
+        if let store = try reader.table("store") {
+            try store.expectOnly(["root", "max_size"])
+            config.root = try store.string("root").map(Self.expandingTilde)
+            if let size = try store.string("max_size") {
+                do {
+                    config.maxSize = try ByteSize(parsing: size)
+                } catch {
+                    throw store.invalid("max_size", expected: "a size such as \"50GB\" or \"2GiB\"")
+                }
+            }
+        }
+        if let server = try reader.table("server") {
+            try server.expectOnly(["host", "port"])
+            config.host = try server.string("host")
+            if let port = try server.int("port") {
+                guard (0...65535).contains(port) else { throw server.invalid("port", expected: "an integer from 0 to 65535") }
+                config.port = port
+            }
+        }
+        if let log = try reader.table("log") {
+            try log.expectOnly(["level"])
+            if let level = try log.string("level") {
+                guard Self.logLevels.contains(level) else {
+                    throw log.invalid("level", expected: "one of \(Self.logLevels.joined(separator: ", "))")
+                }
+                config.logLevel = level
+            }
+        }
+        return config
+    }
+
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    static func expandingTilde(_ path: String) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        return home + path.dropFirst()
+    }
+}
+
+/// Typed access to one table of the config, with errors that name the key and its line.
+struct TableReader {
+    let table: TOMLTable
+    let name: String
+    let path: String
+    let locator: KeyLocator
+
+    func keyPath(_ key: String) -> String { name.isEmpty ? key : name + "." + key }
+
+    func invalid(_ key: String, expected: String) -> ConfigError {
+        .invalidValue(path: path, line: locator.line(of: keyPath(key)), key: keyPath(key), expected: expected)
+    }
+
+    /// Unknown keys are errors: a typo must not silently fall back to a default.
+    func expectOnly(_ known: [String]) throws(ConfigError) {
+        for key in table.keys where !known.contains(key) {
+            throw .unknownKey(path: path, line: locator.line(of: keyPath(key)), key: keyPath(key), known: known)
+        }
+    }
+
+    func table(_ key: String) throws(ConfigError) -> TableReader? {
+        guard let value = table[key] else { return nil }
+        guard let sub = value.table else { throw invalid(key, expected: "a table ([\(keyPath(key))])") }
+        return TableReader(table: sub, name: keyPath(key), path: path, locator: locator)
+    }
+
+    func string(_ key: String) throws(ConfigError) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let string = value.string else { throw invalid(key, expected: "a string in quotes") }
+        return string
+    }
+
+    func int(_ key: String) throws(ConfigError) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let int = value.int else { throw invalid(key, expected: "an integer") }
+        return int
+    }
+}

@@ -1,0 +1,26 @@
+import HoardStore
+import Hummingbird
+import Logging
+
+/// Routes every request: the raw path is parsed into a typed value by each front before
+/// anything touches the disk. Every GET route answers HEAD alike.
+struct HoardResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let store: Store
+    let logger: Logger
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        let response: Response
+        switch (request.method, path) {
+        case (.get, "/healthz"), (.head, "/healthz"):
+            response = try await HealthRoute(store: store).respond()
+        case (_, "/healthz"):
+            response = .methodNotAllowed(allow: "GET, HEAD")
+        default:
+            response = .text(.notFound, "not found: \(path)\n")
+        }
+        return request.method == .head ? response.withoutBody() : response
+    }
+}

@@ -1,0 +1,24 @@
+import HoardStore
+
+/// How the server listens and looks after its store; built from defaults, the config file and
+/// the command line, in that order.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// Keep the store under this size by evicting least recently used blobs; nil: no limit.
+    public var maxSize: ByteSize?
+    /// How often collected access times are written and eviction runs.
+    public var maintenanceInterval: Duration
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxSize: ByteSize? = nil, maintenanceInterval: Duration = .seconds(30)) {
+        self.host = host
+        self.port = port
+        self.maxSize = maxSize
+        self.maintenanceInterval = maintenanceInterval
+    }
+}
+
+/// hoard's version, reported by `hoard --version` and `/healthz`.
+public enum HoardVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,86 @@
+import GRDB
+
+/// The index schema, as numbered migrations: a database written by any older hoard is brought
+/// forward on open, and one written by a newer hoard is refused rather than misread.
+enum IndexSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: blobs, conda, repodata, oci") { db in
+            // Every committed blob. `pinned` blobs (pushed content that exists nowhere else) are
+            // never evicted; `last_access` (unix seconds) orders eviction.
+            try db.execute(sql: """
+                CREATE TABLE blob (
+                    digest      TEXT PRIMARY KEY NOT NULL,
+                    size        INTEGER NOT NULL,
+                    created_at  REAL NOT NULL,
+                    last_access REAL NOT NULL,
+                    pinned      INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE INDEX blob_eviction ON blob (pinned, last_access);
+
+                -- conda: (channel, label, subdir, filename) -> blob. '' is the main label.
+                CREATE TABLE conda_file (
+                    channel  TEXT NOT NULL,
+                    label    TEXT NOT NULL DEFAULT '',
+                    subdir   TEXT NOT NULL,
+                    filename TEXT NOT NULL,
+                    digest   TEXT NOT NULL REFERENCES blob(digest) ON DELETE CASCADE,
+                    PRIMARY KEY (channel, label, subdir, filename)
+                ) WITHOUT ROWID;
+                CREATE INDEX conda_file_digest ON conda_file (digest);
+
+                -- A repodata document as fetched from upstream (`name` is repodata.json,
+                -- current_repodata.json, repodata_shards.msgpack.zst, ...), with the upstream
+                -- validators for conditional revalidation and the derived representations served.
+                CREATE TABLE repodata (
+                    channel             TEXT NOT NULL,
+                    label               TEXT NOT NULL DEFAULT '',
+                    subdir              TEXT NOT NULL,
+                    name                TEXT NOT NULL,
+                    digest              TEXT NOT NULL REFERENCES blob(digest) ON DELETE CASCADE,
+                    served_digest       TEXT REFERENCES blob(digest) ON DELETE CASCADE,
+                    zst_digest          TEXT REFERENCES blob(digest) ON DELETE CASCADE,
+                    upstream_etag       TEXT,
+                    upstream_last_modified TEXT,
+                    upstream_cache_control TEXT,
+                    upstream_base_url   TEXT,
+                    upstream_shards_base_url TEXT,
+                    fetched_at          REAL NOT NULL,
+                    validated_at        REAL NOT NULL,
+                    PRIMARY KEY (channel, label, subdir, name)
+                ) WITHOUT ROWID;
+
+                -- OCI: repositories, their manifests (by digest), tags and blob membership.
+                CREATE TABLE oci_repository (
+                    name       TEXT PRIMARY KEY NOT NULL,
+                    created_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE oci_manifest (
+                    repository    TEXT NOT NULL REFERENCES oci_repository(name) ON DELETE CASCADE,
+                    digest        TEXT NOT NULL REFERENCES blob(digest) ON DELETE CASCADE,
+                    media_type    TEXT NOT NULL,
+                    artifact_type TEXT,
+                    subject       TEXT,
+                    created_at    REAL NOT NULL,
+                    PRIMARY KEY (repository, digest)
+                ) WITHOUT ROWID;
+                CREATE INDEX oci_manifest_subject ON oci_manifest (repository, subject);
+                CREATE TABLE oci_tag (
+                    repository TEXT NOT NULL,
+                    tag        TEXT NOT NULL,
+                    digest     TEXT NOT NULL,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (repository, tag),
+                    FOREIGN KEY (repository, digest) REFERENCES oci_manifest(repository, digest) ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                CREATE TABLE oci_blob (
+                    repository TEXT NOT NULL REFERENCES oci_repository(name) ON DELETE CASCADE,
+                    digest     TEXT NOT NULL REFERENCES blob(digest) ON DELETE CASCADE,
+                    PRIMARY KEY (repository, digest)
+                ) WITHOUT ROWID;
+                CREATE INDEX oci_blob_digest ON oci_blob (digest);
+                """)
+        }
+        return migrator
+    }
+}

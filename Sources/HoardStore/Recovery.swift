@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+
+/// What start-up recovery found and fixed.
+public struct RecoveryReport: Sendable, Equatable {
+    /// Temp files of ingests that never finished; removed.
+    public var leftoverTempFiles = 0
+    /// Index rows whose blob file is gone; dropped.
+    public var missingBlobs = 0
+    /// Complete blob files without a row (a crash between rename and row); adopted.
+    public var adoptedBlobs = 0
+
+    public var isEmpty: Bool { self == RecoveryReport() }
+
+    public var metadata: Logger.Metadata {
+        ["leftover_temp_files": "\(leftoverTempFiles)", "missing_blobs": "\(missingBlobs)", "adopted_blobs": "\(adoptedBlobs)"]
+    }
+}
+
+/// Brings a store back to its invariants after an unclean stop: no partial file can ever be
+/// served (partials live only in `tmp/ingest`), and the index names only blobs that exist.
+///
+/// A blob file under `blobs/` was renamed there only after its digest was verified, so one with
+/// a valid name and no row is complete: it is adopted rather than thrown away. Files whose names
+/// are not digests are left for `hoard verify --repair`, which reports and removes them.
+struct Recovery {
+    let store: Store
+
+    func run() async throws -> RecoveryReport {
+        var report = RecoveryReport()
+        let layout = store.layout
+        for name in try POSIX.listDirectory(layout.ingestDirectory) {
+            try POSIX.removeTree(layout.ingestDirectory + "/" + name)
+            report.leftoverTempFiles += 1
+        }
+
+        let rows = try await store.index.allBlobs()
+        var onDisk: [Digest: Int64] = [:]
+        try store.blobs.walk { entry in
+            if let digest = entry.digest { onDisk[digest] = entry.size }
+        }
+
+        let missing = rows.filter { onDisk[$0.digest] == nil }.map(\.digest)
+        try await store.index.removeBlobs(missing)
+        report.missingBlobs = missing.count
+
+        let known = Set(rows.map(\.digest))
+        let now = Date().timeIntervalSince1970
+        for (digest, size) in onDisk where !known.contains(digest) {
+            try await store.index.recordBlob(digest, size: size, now: now)
+            report.adoptedBlobs += 1
+        }
+        return report
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// The store: blobs on disk plus the index that names them, opened by one process at a time.
+///
+/// Opening it recovers from whatever a crash left behind (see `Recovery`), so every command that
+/// opens a store sees a valid one.
+public final class Store: Sendable {
+    public let layout: StoreLayout
+    public let blobs: FileBlobStore
+    public let index: StoreIndex
+    public let logger: Logger
+    private let lock: StoreLock
+    private let accesses = AccessRecorder()
+
+    /// Opens (creating if needed) the store at `root`, takes its lock and runs crash recovery.
+    public static func open(root: String, logger: Logger = Logger(label: "hoard.store")) async throws -> Store {
+        let layout = StoreLayout(root: root)
+        for directory in [layout.root, layout.blobsDirectory, layout.ingestDirectory, layout.uploadsDirectory] {
+            try POSIX.makeDirectories(directory)
+        }
+        let lock = try StoreLock(path: layout.lockPath, root: layout.root)
+        let index = try StoreIndex(path: layout.indexPath)
+        let store = Store(layout: layout, index: index, lock: lock, logger: logger)
+        let report = try await Recovery(store: store).run()
+        if !report.isEmpty { logger.notice("recovered the store after an unclean stop", metadata: report.metadata) }
+        return store
+    }
+
+    private init(layout: StoreLayout, index: StoreIndex, lock: StoreLock, logger: Logger) {
+        self.layout = layout
+        self.blobs = FileBlobStore(layout: layout)
+        self.index = index
+        self.lock = lock
+        self.logger = logger
+    }
+
+    // MARK: Writing
+
+    /// Starts an ingest. Give the digest and size when they are known: a mismatch is then caught
+    /// before anything is published.
+    public func makeWriter(expectedDigest: Digest? = nil, expectedSize: Int64? = nil) throws(StoreError) -> BlobWriter {
+        try blobs.makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
+    }
+
+    /// Commits a writer's blob, then records it in the index (blob first, then row).
+    @discardableResult
+    public func commit(_ writer: BlobWriter, pinned: Bool = false) async throws -> BlobRecord {
+        let (digest, size) = try await writer.commit()
+        try await index.recordBlob(digest, size: size, pinned: pinned)
+        guard let record = try await index.blob(digest) else { throw StoreError.blobNotFound(digest) }
+        return record
+    }
+
+    /// Ingests an async sequence of buffers (an HTTP body, a file read in chunks).
+    @discardableResult
+    public func ingest<S: AsyncSequence>(
+        _ chunks: S, expectedDigest: Digest? = nil, expectedSize: Int64? = nil, pinned: Bool = false
+    ) async throws -> BlobRecord where S.Element == ByteBuffer {
+        if let expectedDigest, let existing = try await existingBlob(expectedDigest) {
+            return existing
+        }
+        let writer = try makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
+        do {
+            for try await chunk in chunks { try writer.write(chunk) }
+        } catch {
+            writer.abort()
+            throw error
+        }
+        return try await commit(writer, pinned: pinned)
+    }
+
+    /// Ingests bytes held in memory (manifests, small documents).
+    @discardableResult
+    public func ingest(bytes: [UInt8], expectedDigest: Digest? = nil, pinned: Bool = false) async throws -> BlobRecord {
+        let digest = Digest.of(bytes)
+        if let expectedDigest, expectedDigest != digest {
+            throw StoreError.digestMismatch(expected: expectedDigest, actual: digest)
+        }
+        if let existing = try await existingBlob(digest) {
+            if pinned && !existing.pinned { try await index.setPinned(digest, true) }
+            return existing
+        }
+        let writer = try makeWriter(expectedDigest: digest, expectedSize: Int64(bytes.count))
+        try writer.write(bytes)
+        return try await commit(writer, pinned: pinned)
+    }
+
+    // MARK: Reading
+
+    /// The blob's record when both its row and its file are present.
+    public func existingBlob(_ digest: Digest) async throws -> BlobRecord? {
+        guard let record = try await index.blob(digest) else { return nil }
+        guard try blobs.size(of: digest) != nil else { return nil }
+        return record
+    }
+
+    /// Opens a blob for reading and notes the access for eviction.
+    public func open(_ digest: Digest) throws(StoreError) -> BlobFile {
+        let file = try blobs.open(digest)
+        accesses.record(digest)
+        return file
+    }
+
+    public func contains(_ digest: Digest) async throws -> Bool {
+        try await existingBlob(digest) != nil
+    }
+
+    /// Writes collected access times to the index; the server calls this periodically.
+    public func flushAccessTimes() async throws {
+        try await index.recordAccess(accesses.drain())
+    }
+
+    // MARK: Removing
+
+    /// Removes blobs: their rows (and every name pointing at them) first, then the files.
+    public func remove(_ digests: [Digest]) async throws {
+        try await index.removeBlobs(digests)
+        for digest in digests { try blobs.delete(digest) }
+    }
+
+    /// Blob count and bytes, from the index.
+    public func totals() async throws -> (count: Int, bytes: Int64) {
+        try await index.totals()
+    }
+}

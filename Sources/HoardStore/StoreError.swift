@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything that can go wrong in the store, with messages an operator can act on.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Text that is not `sha256:` followed by 64 lowercase hex characters.
+    case invalidDigest(String)
+    /// Ingested bytes did not hash to what the caller expected; nothing was kept.
+    case digestMismatch(expected: Digest, actual: Digest)
+    /// Ingested bytes were not as many as the caller expected; nothing was kept.
+    case sizeMismatch(expected: Int64, actual: Int64)
+    /// A blob the caller asked for is not in the store.
+    case blobNotFound(Digest)
+    /// A requested byte range lies outside the blob.
+    case rangeNotSatisfiable(size: Int64)
+    /// A system call failed; `errno` says why (ENOSPC is reported as `diskFull`).
+    case io(operation: String, path: String, errno: Int32)
+    /// The file system has no room left; the partial write was discarded.
+    case diskFull(path: String)
+    /// Another hoard process holds the store.
+    case locked(root: String, holder: String)
+    /// The SQLite index could not be opened or migrated.
+    case index(String)
+    /// A size such as `50GB` could not be read.
+    case invalidSize(String)
+    /// A writer was used after it was committed or aborted.
+    case writerClosed
+
+    public var description: String {
+        switch self {
+        case .invalidDigest(let text):
+            return "invalid digest '\(text)': expected sha256: followed by 64 lowercase hex characters"
+        case .digestMismatch(let expected, let actual):
+            return "content digest mismatch: expected \(expected), got \(actual); the bytes were discarded"
+        case .sizeMismatch(let expected, let actual):
+            return "content size mismatch: expected \(expected) bytes, got \(actual); the bytes were discarded"
+        case .blobNotFound(let digest):
+            return "blob \(digest) is not in the store"
+        case .rangeNotSatisfiable(let size):
+            return "requested range is outside the blob of \(size) bytes"
+        case .io(let operation, let path, let code):
+            return "\(operation) \(path): \(String(cString: strerror(code)))"
+        case .diskFull(let path):
+            return "no space left on the device holding \(path); free space or lower --max-size"
+        case .locked(let root, let holder):
+            return "the store at \(root) is in use by another hoard process (\(holder)); stop it first"
+        case .index(let message):
+            return "index: \(message)"
+        case .invalidSize(let text):
+            return "invalid size '\(text)': use a number with an optional unit, e.g. 500MB, 50GB, 2GiB"
+        case .writerClosed:
+            return "blob writer used after commit or abort"
+        }
+    }
+
+    /// Maps a failed system call to the right case.
+    static func posix(_ operation: String, _ path: String, _ code: Int32 = errno) -> StoreError {
+        code == ENOSPC || code == EDQUOT ? .diskFull(path: path) : .io(operation: operation, path: path, errno: code)
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import HoardServer
+import HoardStore
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server: the conda channels and the OCI registry over the local store.",
+        discussion: "Stops cleanly on SIGINT or SIGTERM. GET /healthz answers 200 with a JSON status."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Address to listen on. Default: 127.0.0.1 (use 0.0.0.0 to serve other machines).")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on; 0 picks a free one (logged at start). Default: 8080.")
+    var port: Int?
+
+    @Option(name: .long, help: "Keep the store under this size by evicting least recently used blobs, e.g. 50GB.")
+    var maxSize: String?
+
+    func run() async throws {
+        let config = try common.loadConfig()
+        let logger = try common.makeLogger(config)
+        var settings = ServerSettings()
+        settings.host = host ?? config.host ?? settings.host
+        settings.port = port ?? config.port ?? settings.port
+        guard (0...65535).contains(settings.port) else { throw ValidationError("--port must be from 0 to 65535") }
+        settings.maxSize = try maxSize.map { try ByteSize(parsing: $0) } ?? config.maxSize
+        let store = try await Store.open(root: common.storeRoot(config), logger: logger)
+        try await HoardServer(settings: settings, store: store, logger: logger).run()
+    }
+}
