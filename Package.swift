@@ -69,7 +69,10 @@ let package = Package(
         .testTarget(name: "HoardStoreTests", dependencies: ["HoardStore"]),
         .testTarget(name: "HoardConfigTests", dependencies: ["HoardConfig"]),
         // Runs the built `hoard` binary as a user would.
-        .testTarget(name: "HoardCLITests", dependencies: ["hoard", "HoardStore"]),
+        .testTarget(
+            name: "HoardCLITests",
+            dependencies: ["hoard", "HoardStore", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
         .testTarget(
             name: "HoardServerTests",
             dependencies: [

@@ -5,12 +5,12 @@ import Glibc
 /// An open, committed blob. Reads are positional (`pread`), so one handle serves any number of
 /// concurrent readers, and an evicted blob stays readable until its last handle closes.
 public final class BlobFile: Sendable {
-    public let digest: Digest
+    public let digest: BlobDigest
     public let size: Int64
     public let path: String
     private let fd: Int32
 
-    init(digest: Digest, path: String) throws(StoreError) {
+    init(digest: BlobDigest, path: String) throws(StoreError) {
         let fd = try POSIX.open(path, O_RDONLY)
         var st = stat()
         guard fstat(fd, &st) == 0 else {

@@ -9,13 +9,13 @@ import Glibc
 /// bytes are complete and verified, and it never changes.
 public protocol BlobStore: Sendable {
     /// The size of a committed blob, or nil when it is absent.
-    func size(of digest: Digest) throws(StoreError) -> Int64?
+    func size(of digest: BlobDigest) throws(StoreError) -> Int64?
     /// Opens a committed blob for positional reads.
-    func open(_ digest: Digest) throws(StoreError) -> BlobFile
+    func open(_ digest: BlobDigest) throws(StoreError) -> BlobFile
     /// Starts an ingest; `commit()` on the writer verifies and publishes the blob.
-    func makeWriter(expectedDigest: Digest?, expectedSize: Int64?) throws(StoreError) -> BlobWriter
+    func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) throws(StoreError) -> BlobWriter
     /// Removes a blob; removing an absent blob is not an error.
-    func delete(_ digest: Digest) throws(StoreError)
+    func delete(_ digest: BlobDigest) throws(StoreError)
     /// Calls `body` for every stored blob file, with its name as found (it may not be a digest).
     func walk(_ body: (BlobStoreEntry) throws -> Void) throws
 }
@@ -23,7 +23,7 @@ public protocol BlobStore: Sendable {
 /// One file found under the blob directory by `walk`.
 public struct BlobStoreEntry: Sendable {
     /// The digest its name spells, or nil when the name is not a digest in its right fan-out.
-    public let digest: Digest?
+    public let digest: BlobDigest?
     public let path: String
     public let size: Int64
 }
@@ -34,11 +34,11 @@ public struct FileBlobStore: BlobStore {
 
     public init(layout: StoreLayout) { self.layout = layout }
 
-    public func size(of digest: Digest) throws(StoreError) -> Int64? {
+    public func size(of digest: BlobDigest) throws(StoreError) -> Int64? {
         try POSIX.fileSize(layout.blobPath(digest))
     }
 
-    public func open(_ digest: Digest) throws(StoreError) -> BlobFile {
+    public func open(_ digest: BlobDigest) throws(StoreError) -> BlobFile {
         do {
             return try BlobFile(digest: digest, path: layout.blobPath(digest))
         } catch .io(_, _, let code) where code == ENOENT {
@@ -46,11 +46,11 @@ public struct FileBlobStore: BlobStore {
         }
     }
 
-    public func makeWriter(expectedDigest: Digest?, expectedSize: Int64?) throws(StoreError) -> BlobWriter {
+    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) throws(StoreError) -> BlobWriter {
         try BlobWriter(layout: layout, expectedDigest: expectedDigest, expectedSize: expectedSize)
     }
 
-    public func delete(_ digest: Digest) throws(StoreError) {
+    public func delete(_ digest: BlobDigest) throws(StoreError) {
         try POSIX.unlinkIfPresent(layout.blobPath(digest))
     }
 
@@ -63,7 +63,7 @@ public struct FileBlobStore: BlobStore {
             }
             for name in try POSIX.listDirectory(directory).sorted() {
                 let path = directory + "/" + name
-                let digest = (try? Digest(parsing: name)).flatMap { $0.prefix == fanout ? $0 : nil }
+                let digest = (try? BlobDigest(parsing: name)).flatMap { $0.prefix == fanout ? $0 : nil }
                 let size = try POSIX.fileSize(path)
                 try body(BlobStoreEntry(digest: size == nil ? nil : digest, path: path, size: size ?? 0))
             }

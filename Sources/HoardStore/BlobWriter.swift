@@ -14,7 +14,7 @@ import Glibc
 public final class BlobWriter {
     /// Where the bytes are going; readers may follow this file while it grows.
     public let tempPath: String
-    public let expectedDigest: Digest?
+    public let expectedDigest: BlobDigest?
     public let expectedSize: Int64?
     public private(set) var bytesWritten: Int64 = 0
 
@@ -22,7 +22,7 @@ public final class BlobWriter {
     private var fd: Int32
     private var hasher = SHA256()
 
-    init(layout: StoreLayout, expectedDigest: Digest?, expectedSize: Int64?) throws(StoreError) {
+    init(layout: StoreLayout, expectedDigest: BlobDigest?, expectedSize: Int64?) throws(StoreError) {
         self.layout = layout
         self.expectedDigest = expectedDigest
         self.expectedSize = expectedSize
@@ -73,9 +73,9 @@ public final class BlobWriter {
 
     /// Verifies, makes the bytes durable and renames them into place. Returns the digest and size.
     /// On a mismatch the temp file is removed and the error names both digests.
-    public func commit() async throws(StoreError) -> (digest: Digest, size: Int64) {
+    public func commit() async throws(StoreError) -> (digest: BlobDigest, size: Int64) {
         guard fd >= 0 else { throw .writerClosed }
-        let actual = Digest(hasher.finalize())
+        let actual = BlobDigest(hasher.finalize())
         if let expectedSize, expectedSize != bytesWritten {
             abort()
             throw .sizeMismatch(expected: expectedSize, actual: bytesWritten)

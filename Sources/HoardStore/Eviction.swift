@@ -26,7 +26,7 @@ public struct Evictor: Sendable {
         while total > limit.bytes {
             let candidates = try await store.index.evictionCandidates(limit: 512)
             if candidates.isEmpty { break }
-            var batch: [Digest] = []
+            var batch: [BlobDigest] = []
             for candidate in candidates where total > limit.bytes {
                 batch.append(candidate.digest)
                 total -= candidate.size

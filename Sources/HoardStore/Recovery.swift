@@ -35,7 +35,7 @@ struct Recovery {
         }
 
         let rows = try await store.index.allBlobs()
-        var onDisk: [Digest: Int64] = [:]
+        var onDisk: [BlobDigest: Int64] = [:]
         try store.blobs.walk { entry in
             if let digest = entry.digest { onDisk[digest] = entry.size }
         }

@@ -40,7 +40,7 @@ public final class Store: Sendable {
 
     /// Starts an ingest. Give the digest and size when they are known: a mismatch is then caught
     /// before anything is published.
-    public func makeWriter(expectedDigest: Digest? = nil, expectedSize: Int64? = nil) throws(StoreError) -> BlobWriter {
+    public func makeWriter(expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil) throws(StoreError) -> BlobWriter {
         try blobs.makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
     }
 
@@ -56,7 +56,7 @@ public final class Store: Sendable {
     /// Ingests an async sequence of buffers (an HTTP body, a file read in chunks).
     @discardableResult
     public func ingest<S: AsyncSequence>(
-        _ chunks: S, expectedDigest: Digest? = nil, expectedSize: Int64? = nil, pinned: Bool = false
+        _ chunks: S, expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil, pinned: Bool = false
     ) async throws -> BlobRecord where S.Element == ByteBuffer {
         if let expectedDigest, let existing = try await existingBlob(expectedDigest) {
             return existing
@@ -73,8 +73,8 @@ public final class Store: Sendable {
 
     /// Ingests bytes held in memory (manifests, small documents).
     @discardableResult
-    public func ingest(bytes: [UInt8], expectedDigest: Digest? = nil, pinned: Bool = false) async throws -> BlobRecord {
-        let digest = Digest.of(bytes)
+    public func ingest(bytes: [UInt8], expectedDigest: BlobDigest? = nil, pinned: Bool = false) async throws -> BlobRecord {
+        let digest = BlobDigest.of(bytes)
         if let expectedDigest, expectedDigest != digest {
             throw StoreError.digestMismatch(expected: expectedDigest, actual: digest)
         }
@@ -90,20 +90,20 @@ public final class Store: Sendable {
     // MARK: Reading
 
     /// The blob's record when both its row and its file are present.
-    public func existingBlob(_ digest: Digest) async throws -> BlobRecord? {
+    public func existingBlob(_ digest: BlobDigest) async throws -> BlobRecord? {
         guard let record = try await index.blob(digest) else { return nil }
         guard try blobs.size(of: digest) != nil else { return nil }
         return record
     }
 
     /// Opens a blob for reading and notes the access for eviction.
-    public func open(_ digest: Digest) throws(StoreError) -> BlobFile {
+    public func open(_ digest: BlobDigest) throws(StoreError) -> BlobFile {
         let file = try blobs.open(digest)
         accesses.record(digest)
         return file
     }
 
-    public func contains(_ digest: Digest) async throws -> Bool {
+    public func contains(_ digest: BlobDigest) async throws -> Bool {
         try await existingBlob(digest) != nil
     }
 
@@ -115,7 +115,7 @@ public final class Store: Sendable {
     // MARK: Removing
 
     /// Removes blobs: their rows (and every name pointing at them) first, then the files.
-    public func remove(_ digests: [Digest]) async throws {
+    public func remove(_ digests: [BlobDigest]) async throws {
         try await index.removeBlobs(digests)
         for digest in digests { try blobs.delete(digest) }
     }

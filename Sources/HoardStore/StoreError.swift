@@ -7,11 +7,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Text that is not `sha256:` followed by 64 lowercase hex characters.
     case invalidDigest(String)
     /// Ingested bytes did not hash to what the caller expected; nothing was kept.
-    case digestMismatch(expected: Digest, actual: Digest)
+    case digestMismatch(expected: BlobDigest, actual: BlobDigest)
     /// Ingested bytes were not as many as the caller expected; nothing was kept.
     case sizeMismatch(expected: Int64, actual: Int64)
     /// A blob the caller asked for is not in the store.
-    case blobNotFound(Digest)
+    case blobNotFound(BlobDigest)
     /// A requested byte range lies outside the blob.
     case rangeNotSatisfiable(size: Int64)
     /// A system call failed; `errno` says why (ENOSPC is reported as `diskFull`).

@@ -3,7 +3,7 @@ import GRDB
 
 /// A committed blob as the index knows it.
 public struct BlobRecord: Sendable, Hashable {
-    public let digest: Digest
+    public let digest: BlobDigest
     public let size: Int64
     public let createdAt: Double
     public let lastAccess: Double
@@ -39,7 +39,7 @@ public final class StoreIndex: Sendable {
     // MARK: Blobs
 
     /// Records a committed blob, or refreshes its access time when it is already known.
-    public func recordBlob(_ digest: Digest, size: Int64, pinned: Bool = false, now: Double = Date().timeIntervalSince1970) async throws {
+    public func recordBlob(_ digest: BlobDigest, size: Int64, pinned: Bool = false, now: Double = Date().timeIntervalSince1970) async throws {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT INTO blob (digest, size, created_at, last_access, pinned) VALUES (?, ?, ?, ?, ?)
@@ -49,7 +49,7 @@ public final class StoreIndex: Sendable {
         }
     }
 
-    public func blob(_ digest: Digest) async throws -> BlobRecord? {
+    public func blob(_ digest: BlobDigest) async throws -> BlobRecord? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM blob WHERE digest = ?", arguments: [digest.hex])
                 .map { try BlobRecord(row: $0) }
@@ -71,7 +71,7 @@ public final class StoreIndex: Sendable {
     }
 
     /// Removes blob rows and, through the foreign keys, every name that pointed at them.
-    public func removeBlobs(_ digests: [Digest]) async throws {
+    public func removeBlobs(_ digests: [BlobDigest]) async throws {
         guard !digests.isEmpty else { return }
         try await pool.write { db in
             for digest in digests {
@@ -81,7 +81,7 @@ public final class StoreIndex: Sendable {
     }
 
     /// Moves access times forward (never back) in one transaction.
-    public func recordAccess(_ times: [Digest: Double]) async throws {
+    public func recordAccess(_ times: [BlobDigest: Double]) async throws {
         guard !times.isEmpty else { return }
         try await pool.write { db in
             let statement = try db.cachedStatement(sql: "UPDATE blob SET last_access = MAX(last_access, ?) WHERE digest = ?")
@@ -91,13 +91,13 @@ public final class StoreIndex: Sendable {
         }
     }
 
-    public func setSize(_ digest: Digest, _ size: Int64) async throws {
+    public func setSize(_ digest: BlobDigest, _ size: Int64) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE blob SET size = ? WHERE digest = ?", arguments: [size, digest.hex])
         }
     }
 
-    public func setPinned(_ digest: Digest, _ pinned: Bool) async throws {
+    public func setPinned(_ digest: BlobDigest, _ pinned: Bool) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE blob SET pinned = ? WHERE digest = ?", arguments: [pinned, digest.hex])
         }
@@ -115,7 +115,7 @@ public final class StoreIndex: Sendable {
     // MARK: conda files
 
     /// Names a committed blob as a conda file. The blob row must exist (blob first, then name).
-    public func setCondaFile(_ key: CondaFileKey, digest: Digest) async throws {
+    public func setCondaFile(_ key: CondaFileKey, digest: BlobDigest) async throws {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT INTO conda_file (channel, label, subdir, filename, digest) VALUES (?, ?, ?, ?, ?)
@@ -124,12 +124,12 @@ public final class StoreIndex: Sendable {
         }
     }
 
-    public func condaFile(_ key: CondaFileKey) async throws -> Digest? {
+    public func condaFile(_ key: CondaFileKey) async throws -> BlobDigest? {
         try await pool.read { db in
             try String.fetchOne(db, sql: """
                 SELECT digest FROM conda_file WHERE channel = ? AND label = ? AND subdir = ? AND filename = ?
                 """, arguments: [key.channel, key.label, key.subdir, key.filename])
-        }.flatMap { try? Digest(parsing: $0) }
+        }.flatMap { try? BlobDigest(parsing: $0) }
     }
 }
 
@@ -152,7 +152,7 @@ public struct CondaFileKey: Sendable, Hashable {
 extension BlobRecord {
     init(row: Row) throws {
         let text: String = row["digest"]
-        guard let digest = try? Digest(parsing: text) else {
+        guard let digest = try? BlobDigest(parsing: text) else {
             throw StoreError.index("the index holds a malformed digest '\(text)'; run hoard verify --repair")
         }
         self.digest = digest

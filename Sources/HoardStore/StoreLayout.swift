@@ -2,7 +2,7 @@ import Foundation
 
 /// Where things live under a store root; `cache-layout.md` at the repo root documents the same.
 ///
-/// Paths are only ever built from typed values (a `Digest`, a random temp name): no text from a
+/// Paths are only ever built from typed values (a `BlobDigest`, a random temp name): no text from a
 /// request is joined onto a file system path.
 public struct StoreLayout: Sendable, Hashable {
     public let root: String
@@ -22,11 +22,11 @@ public struct StoreLayout: Sendable, Hashable {
     public var indexPath: String { root + "/index.db" }
     public var lockPath: String { root + "/lock" }
 
-    public func blobPath(_ digest: Digest) -> String {
+    public func blobPath(_ digest: BlobDigest) -> String {
         "\(blobsDirectory)/\(digest.prefix)/\(digest.hex)"
     }
 
-    public func fanoutDirectory(_ digest: Digest) -> String {
+    public func fanoutDirectory(_ digest: BlobDigest) -> String {
         "\(blobsDirectory)/\(digest.prefix)"
     }
 

@@ -6,15 +6,15 @@ public struct VerifyReport: Sendable {
     public var checkedBlobs = 0
     public var checkedBytes: Int64 = 0
     /// Blob files whose bytes do not hash to their name.
-    public var corrupt: [Digest] = []
+    public var corrupt: [BlobDigest] = []
     /// Index rows whose file is missing.
-    public var missing: [Digest] = []
+    public var missing: [BlobDigest] = []
     /// Complete, correct blob files the index does not name.
-    public var orphaned: [Digest] = []
+    public var orphaned: [BlobDigest] = []
     /// Files under `blobs/` that are not named as blobs at all.
     public var foreign: [String] = []
     /// Index rows whose recorded size differs from the file.
-    public var wrongSize: [Digest] = []
+    public var wrongSize: [BlobDigest] = []
     public var repaired = false
 
     /// Whether anything is wrong (before repair).
@@ -39,7 +39,7 @@ public struct Verifier: Sendable {
     public func run(repair: Bool) async throws -> VerifyReport {
         var report = VerifyReport()
         let rows = Dictionary(uniqueKeysWithValues: try await store.index.allBlobs().map { ($0.digest, $0) })
-        var files: [(Digest, Int64)] = []
+        var files: [(BlobDigest, Int64)] = []
         try store.blobs.walk { entry in
             if let digest = entry.digest { files.append((digest, entry.size)) } else { report.foreign.append(entry.path) }
         }
@@ -47,7 +47,7 @@ public struct Verifier: Sendable {
         report.missing = rows.keys.filter { !onDisk.contains($0) }.sorted()
 
         // Hash with a bounded number of files in flight.
-        try await withThrowingTaskGroup(of: (Digest, Int64, Bool).self) { group in
+        try await withThrowingTaskGroup(of: (BlobDigest, Int64, Bool).self) { group in
             var iterator = files.makeIterator()
             func addNext() -> Bool {
                 guard let (digest, size) = iterator.next() else { return false }
@@ -91,7 +91,7 @@ public struct Verifier: Sendable {
     }
 
     /// Streams a file through sha256 with a 1 MiB buffer.
-    static func hashMatches(path: String, digest: Digest) throws -> Bool {
+    static func hashMatches(path: String, digest: BlobDigest) throws -> Bool {
         let fd = try POSIX.open(path, O_RDONLY)
         defer { close(fd) }
         var hasher = SHA256()
@@ -104,6 +104,6 @@ public struct Verifier: Sendable {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<n]))
             offset += Int64(n)
         }
-        return Digest(hasher.finalize()) == digest
+        return BlobDigest(hasher.finalize()) == digest
     }
 }

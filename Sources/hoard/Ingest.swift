@@ -25,7 +25,7 @@ struct Ingest: AsyncParsableCommand {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.makeLogger(config)
-        let expected = try expect.map { try Digest(parsing: $0) }
+        let expected = try expect.map { try BlobDigest(parsing: $0) }
         let store = try await Store.open(root: common.storeRoot(config), logger: logger)
         for file in files {
             let handle: FileHandle

@@ -1,1 +1,70 @@
-import XCTest
+import Testing
+@testable import HoardConfig
+import HoardStore
+
+@Suite struct ConfigTests {
+    @Test func readsEverySetting() throws {
+        let config = try HoardConfig.parse("""
+            # a comment
+            [store]
+            root = "/srv/hoard"
+            max_size = "50GB"
+
+            [server]
+            host = "0.0.0.0"
+            port = 9000
+
+            [log]
+            level = "debug"
+            """, path: "hoard.toml")
+        #expect(config.root == "/srv/hoard")
+        #expect(config.maxSize == ByteSize(bytes: 50_000_000_000))
+        #expect(config.host == "0.0.0.0")
+        #expect(config.port == 9000)
+        #expect(config.logLevel == "debug")
+    }
+
+    @Test func anEmptyFileMeansDefaults() throws {
+        #expect(try HoardConfig.parse("", path: "empty.toml") == HoardConfig())
+    }
+
+    @Test func syntaxErrorsNameTheLine() {
+        #expect {
+            try HoardConfig.parse("[server]\nport = 80\nhost = \"unterminated\n", path: "bad.toml")
+        } throws: { error in
+            guard case ConfigError.syntax(let path, let line, _, _) = error else { return false }
+            return path == "bad.toml" && line == 3
+        }
+    }
+
+    @Test func wrongTypesNameTheKeyAndLine() {
+        let error = #expect(throws: ConfigError.self) {
+            try HoardConfig.parse("[store]\nroot = \"/x\"\n\n[server]\nhost = \"h\"\nport = \"eighty\"\n", path: "c.toml")
+        }
+        #expect(error == .invalidValue(path: "c.toml", line: 6, key: "server.port", expected: "an integer"))
+        #expect(error?.description == "c.toml:6: 'server.port' must be an integer")
+    }
+
+    @Test func unknownKeysAreErrorsNotSilentDefaults() {
+        let error = #expect(throws: ConfigError.self) {
+            try HoardConfig.parse("[server]\nprot = 80\n", path: "c.toml")
+        }
+        #expect(error == .unknownKey(path: "c.toml", line: 2, key: "server.prot", known: ["host", "port"]))
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("[sever]\nport = 80\n", path: "c.toml") }
+    }
+
+    @Test func badValuesAreExplained() {
+        #expect(throws: ConfigError.invalidValue(path: "c.toml", line: 2, key: "store.max_size", expected: "a size such as \"50GB\" or \"2GiB\"")) {
+            try HoardConfig.parse("[store]\nmax_size = \"lots\"\n", path: "c.toml")
+        }
+        #expect(throws: ConfigError.invalidValue(path: "c.toml", line: 3, key: "server.port", expected: "an integer from 0 to 65535")) {
+            try HoardConfig.parse("[server]\n\nport = 70000\n", path: "c.toml")
+        }
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("[log]\nlevel = \"loud\"\n", path: "c.toml") }
+    }
+
+    @Test func theShippedDefaultConfigParses() throws {
+        let path = #filePath.components(separatedBy: "/Tests/")[0] + "/Config/hoard.toml"
+        _ = try HoardConfig.load(path: path)
+    }
+}

@@ -3,14 +3,14 @@ import Crypto
 /// A sha256 content digest: the only name a blob has in the store.
 ///
 /// Always 64 lowercase hex characters; printed as `sha256:<hex>` like OCI digests.
-public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct BlobDigest: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The 64 lowercase hex characters.
     public let hex: String
 
     /// Accepts `<64 hex>` or `sha256:<64 hex>`; hex must be lowercase, as in OCI and conda.
     public init(parsing text: some StringProtocol) throws(StoreError) {
         let hex = text.hasPrefix("sha256:") ? Substring(text.dropFirst(7)) : Substring(text)
-        guard Digest.isValidHex(hex.utf8) else { throw .invalidDigest(String(text)) }
+        guard BlobDigest.isValidHex(hex.utf8) else { throw .invalidDigest(String(text)) }
         self.hex = String(hex)
     }
 
@@ -27,21 +27,21 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The digest of the given bytes (small inputs only; blobs are hashed while they stream).
-    public static func of(_ bytes: some Sequence<UInt8>) -> Digest {
+    public static func of(_ bytes: some Sequence<UInt8>) -> BlobDigest {
         var hasher = SHA256()
         hasher.update(data: Array(bytes))
-        return Digest(hasher.finalize())
+        return BlobDigest(hasher.finalize())
     }
 
     /// The digest of zero bytes, which OCI manifests use as an empty config.
-    public static let empty = Digest.of([])
+    public static let empty = BlobDigest.of([])
 
     public var description: String { "sha256:\(hex)" }
 
     /// The two-character fan-out directory of the blob layout.
     public var prefix: Substring { hex.prefix(2) }
 
-    public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.hex < rhs.hex }
+    public static func < (lhs: BlobDigest, rhs: BlobDigest) -> Bool { lhs.hex < rhs.hex }
 
     static func isValidHex(_ utf8: some Collection<UInt8>) -> Bool {
         guard utf8.count == 64 else { return false }
