@@ -24,6 +24,18 @@ let package = Package(
         // C libraries from Debian (libzstd-dev, libarchive-dev).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // libxcrypt (Debian libcrypt-dev): bcrypt verification for htpasswd entries.
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        // A small C API over simdjson (Debian libsimdjson-dev): repodata records at 300 MB scale.
+        .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
+
+        // conda names, request paths, repodata info rewriting, records, zstd, CEP-16 shards.
+        .target(name: "HoardConda", dependencies: ["CZstd", "CSimdjson"]),
+        // OCI digests, names, routes, manifests, errors, auth, conda-on-OCI naming.
+        .target(
+            name: "HoardOCI",
+            dependencies: ["CCrypt", .product(name: "Crypto", package: "swift-crypto")]
+        ),
 
         // The content-addressed store: blobs by sha256, the SQLite index, eviction, verify.
         .target(
@@ -33,6 +45,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Upstreams (HTTP channels, registries) and single-flight pull-through into the store.
+        .target(
+            name: "HoardUpstream",
+            dependencies: [
+                "HoardStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -66,7 +90,12 @@ let package = Package(
             ]
         ),
 
+        // The repodata pipeline benchmark (bench/README.md).
+        .executableTarget(name: "hoard-repodata-bench", dependencies: ["HoardConda", "CSimdjson"]),
+
         .testTarget(name: "HoardStoreTests", dependencies: ["HoardStore"]),
+        .testTarget(name: "HoardCondaTests", dependencies: ["HoardConda"]),
+        .testTarget(name: "HoardOCITests", dependencies: ["HoardOCI"]),
         .testTarget(name: "HoardConfigTests", dependencies: ["HoardConfig"]),
         // Runs the built `hoard` binary as a user would.
         .testTarget(
@@ -80,5 +109,6 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -1,0 +1,75 @@
+// Plain C API over simdjson's On-Demand parser, for HoardConda's repodata record index.
+#ifndef HOARD_SIMDJSON_H
+#define HOARD_SIMDJSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Bytes that must be readable (allocated) after the end of the input.
+size_t hoard_simdjson_padding(void);
+
+/// simdjson's version, e.g. "3.0.1".
+const char *hoard_simdjson_version(void);
+
+/// Flags passed to the record callback.
+enum {
+    HOARD_RECORD_HAS_SHA256 = 1,
+    HOARD_RECORD_HAS_SIZE = 2,
+};
+
+/// Called once per record in "packages" and "packages.conda". Strings are not NUL-terminated
+/// and only valid during the call. Return non-zero to stop the walk.
+typedef int (*hoard_record_fn)(void *context,
+                               const char *filename, size_t filename_len,
+                               const char *sha256, size_t sha256_len,
+                               uint64_t size, int flags);
+
+/// Walks every record. `capacity` is the allocated size of `data` (>= len + padding, or the
+/// call copies the input into a padded buffer). Returns 0 on success, 1 if the callback
+/// stopped the walk, -1 on a JSON error (message written to `error`, NUL-terminated).
+int hoard_simdjson_records(const uint8_t *data, size_t len, size_t capacity,
+                           hoard_record_fn callback, void *context,
+                           char *error, size_t error_len);
+
+/// One record collected by hoard_simdjson_collect. The filename is
+/// `arena[name_offset ..< name_offset + name_len]`; `sha256` holds the decoded digest when
+/// HOARD_RECORD_HAS_SHA256 is set (only set for exactly 64 hex digits).
+typedef struct {
+    uint64_t name_offset;
+    uint64_t size;
+    uint32_t name_len;
+    int32_t flags;
+    uint8_t sha256[32];
+} hoard_record;
+
+typedef struct hoard_records hoard_records;
+
+/// Collects every record of "packages" and "packages.conda" into one contiguous array (no
+/// per-record callback). Returns NULL on a JSON error (message written to `error`).
+/// Free the result with hoard_records_free.
+hoard_records *hoard_simdjson_collect(const uint8_t *data, size_t len, size_t capacity,
+                                      char *error, size_t error_len);
+size_t hoard_records_count(const hoard_records *records);
+const hoard_record *hoard_records_items(const hoard_records *records);
+const char *hoard_records_arena(const hoard_records *records);
+void hoard_records_free(hoard_records *records);
+
+/// Finds one record by filename in `section` ("packages" or "packages.conda").
+/// Returns 1 if found (outputs filled; `sha256` receives up to `sha256_cap` bytes and
+/// `sha256_len` the real length), 0 if absent, -1 on a JSON error.
+int hoard_simdjson_lookup(const uint8_t *data, size_t len, size_t capacity,
+                          const char *section, size_t section_len,
+                          const char *filename, size_t filename_len,
+                          char *sha256, size_t sha256_cap, size_t *sha256_len,
+                          uint64_t *size, int *flags,
+                          char *error, size_t error_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

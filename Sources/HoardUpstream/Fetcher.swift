@@ -1,0 +1,115 @@
+import HoardStore
+import Logging
+import NIOCore
+import Synchronization
+
+/// What to download and how to know it is right.
+public struct FillSource: Sendable {
+    public var url: String
+    public var expectedDigest: BlobDigest?
+    public var expectedSize: Int64?
+
+    public init(url: String, expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil) {
+        self.url = url
+        self.expectedDigest = expectedDigest
+        self.expectedSize = expectedSize
+    }
+}
+
+/// Single-flight downloads into the store: concurrent misses for one key make one upstream
+/// request, and every reader follows the same growing file.
+///
+/// Callers look for a running fill (`existing`) before the index, then start one: a fill leaves
+/// the registry only after its names are in the index, so no miss can slip between the two.
+public final class Fetcher: Sendable {
+    public let store: Store
+    public let upstream: HTTPUpstream
+    private let logger: Logger
+    private let fills = Mutex<[String: Fill]>([:])
+
+    public init(store: Store, upstream: HTTPUpstream, logger: Logger) {
+        self.store = store
+        self.upstream = upstream
+        self.logger = logger
+    }
+
+    /// The fill running for `key`, if any.
+    public func existing(_ key: String) -> Fill? {
+        fills.withLock { $0[key] }
+    }
+
+    /// Joins the fill for `key`, or starts one that downloads `source` and, once the blob is
+    /// committed, names it with `onCommit` (blob first, then names).
+    public func fill(
+        key: String, source: FillSource,
+        onCommit: @escaping @Sendable (BlobRecord) async throws -> Void
+    ) -> Fill {
+        let (fill, isNew) = fills.withLock { fills -> (Fill, Bool) in
+            if let running = fills[key] { return (running, false) }
+            let fill = Fill(key: key)
+            fills[key] = fill
+            return (fill, true)
+        }
+        guard isNew else { return fill }
+        // Deliberately unstructured: the download must outlive the request that started it.
+        Task.detached { [self] in
+            await self.run(fill, source: source, onCommit: onCommit)
+            _ = self.fills.withLock { $0.removeValue(forKey: key) }
+        }
+        return fill
+    }
+
+    private func run(_ fill: Fill, source: FillSource, onCommit: @Sendable (BlobRecord) async throws -> Void) async {
+        var writer: BlobWriter?
+        do {
+            let response = try await upstream.send(UpstreamRequest(url: source.url))
+            guard response.status == 200 else {
+                throw UpstreamError.status(url: source.url, code: response.status)
+            }
+            let size = response.contentLength ?? source.expectedSize
+            if let expected = source.expectedSize, let announced = response.contentLength, expected != announced {
+                throw UpstreamError.integrity(url: source.url, detail: "Content-Length \(announced) differs from the expected size \(expected)")
+            }
+            let newWriter = try store.makeWriter(expectedDigest: source.expectedDigest, expectedSize: size)
+            writer = newWriter
+            fill.started(Fill.Head(size: size, tempPath: newWriter.tempPath, expectedDigest: source.expectedDigest))
+            do {
+                for try await chunk in response.body {
+                    try newWriter.write(chunk)
+                    fill.wrote(total: newWriter.bytesWritten)
+                }
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw HTTPUpstream.classify(error, url: source.url, timeout: upstream.timeout)
+            }
+            let record = try await store.commit(newWriter)
+            try await onCommit(record)
+            fill.committed(record)
+            logger.debug("filled from upstream", metadata: ["url": "\(source.url)", "digest": "\(record.digest)", "size": "\(record.size)"])
+        } catch {
+            writer?.abort()
+            let reported = Self.describe(error, url: source.url)
+            if case .status(_, let code) = reported as? UpstreamError, code == 404 {
+                logger.debug("upstream does not have it", metadata: ["url": "\(source.url)"])
+            } else {
+                logger.error("pull-through failed; nothing was stored", metadata: ["url": "\(source.url)", "error": "\(reported)"])
+            }
+            fill.failed(reported)
+        }
+    }
+
+    /// Store errors about content are upstream's fault: say so.
+    static func describe(_ error: any Error, url: String) -> any Error {
+        switch error as? StoreError {
+        case .digestMismatch(let expected, let actual):
+            return UpstreamError.integrity(url: url, detail: "sha256 \(actual.hex) where the channel says \(expected.hex)")
+        case .sizeMismatch(let expected, let actual):
+            return actual < expected
+                ? UpstreamError.truncated(url: url, expected: expected, received: actual)
+                : UpstreamError.integrity(url: url, detail: "\(actual) bytes where \(expected) were expected")
+        default:
+            return error
+        }
+    }
+}

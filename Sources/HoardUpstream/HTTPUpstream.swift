@@ -1,0 +1,124 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A request to an upstream, with the validators of a copy hoard already has.
+public struct UpstreamRequest: Sendable {
+    public var url: String
+    public var method: HTTPMethod
+    public var headers: HTTPHeaders
+
+    public init(url: String, method: HTTPMethod = .GET, headers: HTTPHeaders = [:]) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+    }
+
+    /// Adds `If-None-Match` / `If-Modified-Since` for a conditional request.
+    public mutating func addValidators(etag: String?, lastModified: String?) {
+        if let etag { headers.replaceOrAdd(name: "If-None-Match", value: etag) }
+        if let lastModified { headers.replaceOrAdd(name: "If-Modified-Since", value: lastModified) }
+    }
+}
+
+/// An upstream's answer: status and headers now, the body as it streams.
+public struct UpstreamResponse: Sendable {
+    public let url: String
+    public let status: Int
+    public let headers: HTTPHeaders
+    public let body: HTTPClientResponse.Body
+
+    public var contentLength: Int64? { headers.first(name: "content-length").flatMap { Int64($0) } }
+    public var etag: String? { headers.first(name: "etag") }
+    public var lastModified: String? { headers.first(name: "last-modified") }
+    public var cacheControl: String? { headers.first(name: "cache-control") }
+
+    /// Collects a small body whole, refusing more than `limit` bytes.
+    public func collect(limit: Int64) async throws(UpstreamError) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        do {
+            for try await chunk in body {
+                if Int64(buffer.readableBytes + chunk.readableBytes) > limit { throw UpstreamError.tooLarge(url: url, limit: limit) }
+                var chunk = chunk
+                buffer.writeBuffer(&chunk)
+            }
+        } catch let error as UpstreamError {
+            throw error
+        } catch {
+            throw HTTPUpstream.classify(error, url: url, timeout: .zero)
+        }
+        if let expected = contentLength, expected != Int64(buffer.readableBytes) {
+            throw .truncated(url: url, expected: expected, received: Int64(buffer.readableBytes))
+        }
+        return buffer
+    }
+}
+
+/// Talks HTTP to upstreams through one AsyncHTTPClient with bounded waits: `timeout` limits
+/// both the wait for the response head and any stall while the body streams (a read timeout),
+/// never a whole transfer, so a large package can take as long as it needs while it moves.
+public final class HTTPUpstream: Sendable {
+    public let timeout: Duration
+    private let client: HTTPClient
+    private let logger: Logger
+
+    public init(timeout: Duration = .seconds(30), logger: Logger) {
+        self.timeout = timeout
+        self.logger = logger
+        let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .follow(max: 5, allowCycles: false),
+            timeout: .init(connect: amount, read: amount)
+        )
+        configuration.httpVersion = .automatic
+        configuration.decompression = .disabled
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    /// Sends a request and returns once the response head is in.
+    public func send(_ request: UpstreamRequest) async throws(UpstreamError) -> UpstreamResponse {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = request.method
+        outgoing.headers = request.headers
+        if !outgoing.headers.contains(name: "user-agent") {
+            outgoing.headers.add(name: "User-Agent", value: "hoard")
+        }
+        do {
+            // The deadline only bounds the whole exchange generously; stalls are caught by the
+            // read timeout configured above.
+            let response = try await client.execute(outgoing, timeout: .hours(24), logger: logger)
+            return UpstreamResponse(url: request.url, status: Int(response.status.code), headers: response.headers, body: response.body)
+        } catch {
+            throw Self.classify(error, url: request.url, timeout: timeout)
+        }
+    }
+
+    static func classify(_ error: any Error, url: String, timeout: Duration) -> UpstreamError {
+        if let error = error as? UpstreamError { return error }
+        if let error = error as? HTTPClientError {
+            if error == .readTimeout || error == .connectTimeout || error == .deadlineExceeded {
+                return .timedOut(url: url, after: timeout)
+            }
+            if error == .remoteConnectionClosed {
+                return .transfer(url: url, reason: "the connection was closed")
+            }
+            if error == .invalidURL || error == .emptyHost || error == .emptyScheme {
+                return .unreachable(url: url, reason: "invalid URL")
+            }
+        }
+        if error is NIOConnectionError || error is ChannelError {
+            return .unreachable(url: url, reason: "\(error)")
+        }
+        let text = "\(error)"
+        if text.contains("connectionRefused") || text.contains("Connection refused") {
+            return .unreachable(url: url, reason: "connection refused")
+        }
+        return .transfer(url: url, reason: text)
+    }
+}

@@ -1,0 +1,42 @@
+/// Why an upstream could not give what was asked, in words an operator can act on.
+public enum UpstreamError: Error, Sendable, CustomStringConvertible {
+    /// No connection could be made (refused, DNS, TLS).
+    case unreachable(url: String, reason: String)
+    /// The upstream did not answer, or stalled mid-body, for longer than the timeout.
+    case timedOut(url: String, after: Duration)
+    /// The upstream answered with a status hoard cannot use.
+    case status(url: String, code: Int)
+    /// The body ended early or did not match its Content-Length.
+    case truncated(url: String, expected: Int64, received: Int64)
+    /// The bytes did not hash to what the channel's metadata says; nothing was kept.
+    case integrity(url: String, detail: String)
+    /// A document was larger than hoard accepts for its kind.
+    case tooLarge(url: String, limit: Int64)
+    /// The transfer failed for another reason.
+    case transfer(url: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let url, let reason): return "upstream \(url) is unreachable: \(reason)"
+        case .timedOut(let url, let after): return "upstream \(url) did not answer within \(after)"
+        case .status(let url, let code): return "upstream \(url) answered HTTP \(code)"
+        case .truncated(let url, let expected, let received):
+            return "upstream \(url) sent \(received) of \(expected) bytes before closing"
+        case .integrity(let url, let detail): return "upstream \(url) sent bad bytes: \(detail)"
+        case .tooLarge(let url, let limit): return "upstream \(url) sent more than the \(limit)-byte limit"
+        case .transfer(let url, let reason): return "transfer from \(url) failed: \(reason)"
+        }
+    }
+
+    /// 504 for time-outs, 502 for everything else that upstream did wrong.
+    public var isTimeout: Bool {
+        if case .timedOut = self { return true }
+        return false
+    }
+
+    /// The upstream said the thing does not exist.
+    public var isNotFound: Bool {
+        if case .status(_, let code) = self { return code == 404 || code == 403 || code == 410 }
+        return false
+    }
+}
