@@ -64,7 +64,9 @@ let package = Package(
         .target(
             name: "HoardServer",
             dependencies: [
-                "HoardStore",
+                "HoardStore", "HoardUpstream", "HoardConda",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -10,6 +10,10 @@ public struct HoardConfig: Sendable, Equatable {
     public var host: String?
     public var port: Int?
     public var logLevel: String?
+    /// `[channels]`: channel name → upstream channel URL, in file order.
+    public var channels: [ChannelSetting] = []
+    public var upstreamTimeout: Duration?
+    public var repodataTTL: Duration?
 
     public init() {}
 
@@ -36,7 +40,7 @@ public struct HoardConfig: Sendable, Equatable {
         }
         let reader = TableReader(table: table, name: "", path: path, locator: KeyLocator(source: text))
         var config = HoardConfig()
-        try reader.expectOnly(["store", "server", "log"])
+        try reader.expectOnly(["store", "server", "log", "channels", "upstream", "repodata"])
 
         if let store = try reader.table("store") {
             try store.expectOnly(["root", "max_size"])
@@ -66,7 +70,31 @@ public struct HoardConfig: Sendable, Equatable {
                 config.logLevel = level
             }
         }
+        if let channels = try reader.table("channels") {
+            for name in Self.orderedKeys(of: "channels", in: text, from: channels.table.keys) {
+                guard let url = try channels.string(name) else { continue }
+                do {
+                    config.channels.append(try ChannelSetting(name: name, url: url))
+                } catch {
+                    throw channels.invalid(name, expected: error.requirement)
+                }
+            }
+        }
+        if let upstream = try reader.table("upstream") {
+            try upstream.expectOnly(["timeout"])
+            config.upstreamTimeout = try upstream.duration("timeout")
+        }
+        if let repodata = try reader.table("repodata") {
+            try repodata.expectOnly(["ttl"])
+            config.repodataTTL = try repodata.duration("ttl")
+        }
         return config
+    }
+
+    /// Table keys in the order the file lists them (the parser's order is not the file's).
+    static func orderedKeys(of table: String, in text: String, from keys: [String]) -> [String] {
+        let locator = KeyLocator(source: text)
+        return keys.sorted { (locator.line(of: "\(table).\($0)") ?? 0) < (locator.line(of: "\(table).\($1)") ?? 0) }
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -108,6 +136,14 @@ struct TableReader {
         guard let value = table[key] else { return nil }
         guard let string = value.string else { throw invalid(key, expected: "a string in quotes") }
         return string
+    }
+
+    func duration(_ key: String) throws(ConfigError) -> Duration? {
+        guard let text = try string(key) else { return nil }
+        guard let duration = DurationParsing.parse(text) else {
+            throw invalid(key, expected: "a duration such as \"30s\", \"10m\" or \"2h\"")
+        }
+        return duration
     }
 
     func int(_ key: String) throws(ConfigError) -> Int? {

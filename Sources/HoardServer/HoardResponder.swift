@@ -8,6 +8,7 @@ struct HoardResponder: HTTPResponder {
     typealias Context = BasicRequestContext
 
     let store: Store
+    let conda: CondaFront
     let logger: Logger
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -18,8 +19,12 @@ struct HoardResponder: HTTPResponder {
             response = try await HealthRoute(store: store).respond()
         case (_, "/healthz"):
             response = .methodNotAllowed(allow: "GET, HEAD")
+        case (.get, _) where conda.owns(path), (.head, _) where conda.owns(path):
+            response = await conda.respond(to: request, path: path)
+        case (_, _) where conda.owns(path):
+            response = .methodNotAllowed(allow: "GET, HEAD")
         default:
-            response = .text(.notFound, "not found: \(path)\n")
+            response = conda.unknownChannel(String(path.dropFirst().prefix { $0 != "/" }))
         }
         return request.method == .head ? response.withoutBody() : response
     }

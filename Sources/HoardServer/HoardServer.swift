@@ -1,7 +1,9 @@
 import HoardStore
+import HoardUpstream
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// The HTTP server: one Hummingbird application answering every front over one store.
@@ -16,27 +18,72 @@ public struct HoardServer: Sendable {
         self.logger = logger
     }
 
-    /// Builds the application; `onRunning` receives the bound port (useful with port 0).
+    /// Runs until SIGINT or SIGTERM, then finishes in-flight requests and writes pending state.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await withServices { application in
+            try await application.makeApplication(onRunning: onRunning).runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        }
+        try await store.flushAccessTimes()
+        logger.notice("hoard stopped")
+    }
+
+    /// Starts what the fronts share (the upstream client, the document worker), lends the
+    /// application to `body`, and stops them afterwards.
+    public func withServices<R>(_ body: (HoardApplication) async throws -> R) async throws -> R {
+        let upstream = HTTPUpstream(timeout: settings.upstreamTimeout, logger: logger)
+        // One thread for decompressing, rewriting and compressing large documents.
+        let worker = NIOThreadPool(numberOfThreads: 1)
+        worker.start()
+        let application = HoardApplication(server: self, upstream: upstream, worker: worker)
+        do {
+            let result = try await body(application)
+            try await upstream.shutdown()
+            try await worker.shutdownGracefully()
+            return result
+        } catch {
+            try? await upstream.shutdown()
+            try? await worker.shutdownGracefully()
+            throw error
+        }
+    }
+}
+
+/// The server with its shared parts running: builds the Hummingbird application.
+public struct HoardApplication: Sendable {
+    let server: HoardServer
+    let upstream: HTTPUpstream
+    let worker: NIOThreadPool
+
     public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let logger = self.logger
+        let settings = server.settings
+        let store = server.store
+        let logger = server.logger
+        let documents = DocumentCache(
+            store: store, upstream: upstream,
+            builder: DocumentBuilder(store: store, worker: worker, timeout: settings.upstreamTimeout),
+            configuredTTL: settings.repodataTTL, logger: logger
+        )
+        let conda = CondaFront(
+            channels: Dictionary(settings.channels.map { ($0.name, $0) }) { $1 },
+            store: store, documents: documents,
+            expectations: PackageExpectations(store: store, documents: documents, worker: worker),
+            fetcher: Fetcher(store: store, upstream: upstream, logger: logger),
+            logger: logger
+        )
         let host = settings.host
         return Application(
-            responder: HoardResponder(store: store, logger: logger),
+            responder: HoardResponder(store: store, conda: conda, logger: logger),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [MaintenanceService(store: store, settings: settings, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.notice("hoard listening", metadata: ["address": "\(host):\(port)", "root": "\(store.layout.root)"])
+                logger.notice("hoard listening", metadata: [
+                    "address": "\(host):\(port)", "root": "\(store.layout.root)",
+                    "channels": "\(settings.channels.map { "\($0.name)=\($0.upstream)" }.sorted().joined(separator: ","))",
+                ])
                 await onRunning(port)
             },
             logger: logger
         )
-    }
-
-    /// Runs until SIGINT or SIGTERM, then finishes in-flight requests and writes pending state.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await makeApplication(onRunning: onRunning).runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        try await store.flushAccessTimes()
-        logger.notice("hoard stopped")
     }
 }

@@ -10,11 +10,31 @@ public struct ServerSettings: Sendable {
     /// How often collected access times are written and eviction runs.
     public var maintenanceInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxSize: ByteSize? = nil, maintenanceInterval: Duration = .seconds(30)) {
+    /// The conda channels served, by name.
+    public var channels: [CondaChannel]
+    /// How long repodata stays fresh; nil: upstream's max-age, else 10 minutes.
+    public var repodataTTL: Duration?
+    /// The longest wait for an upstream's response head, or stall in its body.
+    public var upstreamTimeout: Duration
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxSize: ByteSize? = nil,
+        maintenanceInterval: Duration = .seconds(30), channels: [CondaChannel] = [.condaForge],
+        repodataTTL: Duration? = nil, upstreamTimeout: Duration = .seconds(30)
+    ) {
         self.host = host
         self.port = port
         self.maxSize = maxSize
         self.maintenanceInterval = maintenanceInterval
+        self.channels = channels
+        self.repodataTTL = repodataTTL
+        self.upstreamTimeout = upstreamTimeout
+    }
+
+    /// Adds a channel, or replaces the one of the same name.
+    public mutating func setChannel(_ channel: CondaChannel) {
+        channels.removeAll { $0.name == channel.name }
+        channels.append(channel)
     }
 }
 

@@ -9,9 +9,10 @@ import Glibc
 /// are written (never read back), and the file is renamed into `blobs/` only when its digest and
 /// size match what the caller expected.
 ///
-/// A writer belongs to one task at a time. Whatever happens (an error, a cancelled request, a
+/// A writer belongs to one task at a time (it may move between tasks and threads, hence
+/// `@unchecked Sendable`, but is never used by two at once). Whatever happens (an error, a cancelled request, a
 /// crash), the blob directory only ever gains complete files whose bytes hash to their name.
-public final class BlobWriter {
+public final class BlobWriter: @unchecked Sendable {
     /// Where the bytes are going; readers may follow this file while it grows.
     public let tempPath: String
     public let expectedDigest: BlobDigest?

@@ -81,6 +81,10 @@ enum IndexSchema {
                 CREATE INDEX oci_blob_digest ON oci_blob (digest);
                 """)
         }
+        migrator.registerMigration("v2: repodata upstream url") { db in
+            // Which upstream URL the stored validators belong to (repodata.json.zst or .json).
+            try db.execute(sql: "ALTER TABLE repodata ADD COLUMN upstream_url TEXT")
+        }
         return migrator
     }
 }

@@ -38,10 +38,13 @@ public final class Fetcher: Sendable {
         fills.withLock { $0[key] }
     }
 
-    /// Joins the fill for `key`, or starts one that downloads `source` and, once the blob is
+    /// Joins the fill for `key`, or starts one. A new fill first asks `lookup` (the blob may
+    /// have been stored since the caller looked), else downloads `source()` and, once the blob is
     /// committed, names it with `onCommit` (blob first, then names).
     public func fill(
-        key: String, source: FillSource,
+        key: String,
+        lookup: @escaping @Sendable () async throws -> BlobRecord?,
+        source: @escaping @Sendable () async throws -> FillSource,
         onCommit: @escaping @Sendable (BlobRecord) async throws -> Void
     ) -> Fill {
         let (fill, isNew) = fills.withLock { fills -> (Fill, Bool) in
@@ -53,15 +56,26 @@ public final class Fetcher: Sendable {
         guard isNew else { return fill }
         // Deliberately unstructured: the download must outlive the request that started it.
         Task.detached { [self] in
-            await self.run(fill, source: source, onCommit: onCommit)
+            await self.run(fill, lookup: lookup, source: source, onCommit: onCommit)
             _ = self.fills.withLock { $0.removeValue(forKey: key) }
         }
         return fill
     }
 
-    private func run(_ fill: Fill, source: FillSource, onCommit: @Sendable (BlobRecord) async throws -> Void) async {
+    private func run(
+        _ fill: Fill, lookup: @Sendable () async throws -> BlobRecord?,
+        source makeSource: @Sendable () async throws -> FillSource, onCommit: @Sendable (BlobRecord) async throws -> Void
+    ) async {
         var writer: BlobWriter?
+        var url = fill.key
         do {
+            if let record = try await lookup() {
+                fill.started(Fill.Head(size: record.size, tempPath: store.layout.blobPath(record.digest), expectedDigest: record.digest))
+                fill.committed(record)
+                return
+            }
+            let source = try await makeSource()
+            url = source.url
             let response = try await upstream.send(UpstreamRequest(url: source.url))
             guard response.status == 200 else {
                 throw UpstreamError.status(url: source.url, code: response.status)
@@ -89,18 +103,18 @@ public final class Fetcher: Sendable {
             logger.debug("filled from upstream", metadata: ["url": "\(source.url)", "digest": "\(record.digest)", "size": "\(record.size)"])
         } catch {
             writer?.abort()
-            let reported = Self.describe(error, url: source.url)
+            let reported = Self.describe(error, url: url)
             if case .status(_, let code) = reported as? UpstreamError, code == 404 {
-                logger.debug("upstream does not have it", metadata: ["url": "\(source.url)"])
+                logger.debug("upstream does not have it", metadata: ["url": "\(url)"])
             } else {
-                logger.error("pull-through failed; nothing was stored", metadata: ["url": "\(source.url)", "error": "\(reported)"])
+                logger.error("pull-through failed; nothing was stored", metadata: ["url": "\(url)", "error": "\(reported)"])
             }
             fill.failed(reported)
         }
     }
 
     /// Store errors about content are upstream's fault: say so.
-    static func describe(_ error: any Error, url: String) -> any Error {
+    public static func describe(_ error: any Error, url: String) -> any Error {
         switch error as? StoreError {
         case .digestMismatch(let expected, let actual):
             return UpstreamError.integrity(url: url, detail: "sha256 \(actual.hex) where the channel says \(expected.hex)")

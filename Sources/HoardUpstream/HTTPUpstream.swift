@@ -99,7 +99,7 @@ public final class HTTPUpstream: Sendable {
         }
     }
 
-    static func classify(_ error: any Error, url: String, timeout: Duration) -> UpstreamError {
+    public static func classify(_ error: any Error, url: String, timeout: Duration) -> UpstreamError {
         if let error = error as? UpstreamError { return error }
         if let error = error as? HTTPClientError {
             if error == .readTimeout || error == .connectTimeout || error == .deadlineExceeded {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HoardServer
+import HoardConfig
 import HoardStore
 
 struct Serve: AsyncParsableCommand {
@@ -19,6 +20,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Keep the store under this size by evicting least recently used blobs, e.g. 50GB.")
     var maxSize: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve a channel NAME pulled through from the conda channel at URL (repeatable). Adds to or replaces the configured channels; conda-forge is served by default.",
+        valueName: "name=url"))
+    var upstream: [String] = []
+
+    @Option(name: .long, help: "How long repodata stays fresh before hoard revalidates it, e.g. 10m. Default: upstream's max-age, else 10m.")
+    var repodataTTL: String?
+
+    @Option(name: .long, help: "The longest wait for an upstream to answer, or to send more of a body, e.g. 30s. Default: 30s.")
+    var upstreamTimeout: String?
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.makeLogger(config)
@@ -27,7 +39,27 @@ struct Serve: AsyncParsableCommand {
         settings.port = port ?? config.port ?? settings.port
         guard (0...65535).contains(settings.port) else { throw ValidationError("--port must be from 0 to 65535") }
         settings.maxSize = try maxSize.map { try ByteSize(parsing: $0) } ?? config.maxSize
+        for channel in config.channels {
+            settings.setChannel(CondaChannel(name: channel.name, upstream: channel.url))
+        }
+        for argument in upstream {
+            do {
+                let channel = try ChannelSetting(argument: argument)
+                settings.setChannel(CondaChannel(name: channel.name, upstream: channel.url))
+            } catch {
+                throw ValidationError("--upstream \(argument): expected \(error.requirement)")
+            }
+        }
+        settings.repodataTTL = try repodataTTL.map { try Self.duration($0, "--repodata-ttl") } ?? config.repodataTTL
+        settings.upstreamTimeout = try upstreamTimeout.map { try Self.duration($0, "--upstream-timeout") } ?? config.upstreamTimeout ?? settings.upstreamTimeout
         let store = try await Store.open(root: common.storeRoot(config), logger: logger)
         try await HoardServer(settings: settings, store: store, logger: logger).run()
+    }
+
+    static func duration(_ text: String, _ flag: String) throws -> Duration {
+        guard let duration = DurationParsing.parse(text) else {
+            throw ValidationError("\(flag) \(text): expected a duration such as 30s, 10m or 2h")
+        }
+        return duration
     }
 }

@@ -13,7 +13,7 @@ import Testing
         try await store.ingest(bytes: Array("twelve bytes".utf8))
         let server = HoardServer(settings: ServerSettings(port: 0), store: store, logger: Logger(label: "test"))
 
-        try await server.makeApplication().test(.live) { client in
+        try await server.withServices { try await $0.makeApplication().test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/json")
@@ -34,8 +34,9 @@ import Testing
             }
             try await client.execute(uri: "/nothing/here", method: .get) { response in
                 #expect(response.status == .notFound)
+                #expect(String(buffer: response.body).contains("conda-forge"))
             }
-        }
+        } }
     }
 
     struct Status: Decodable {

@@ -99,7 +99,7 @@ def start_hoard(request: pytest.FixtureRequest, hoard_bin: Path, upstream: Upstr
         try:
             return proc.start()
         except HoardError as exc:
-            pytest.fail(str(exc))
+            pytest.fail(str(exc), pytrace=False)
 
     yield start
 

@@ -275,11 +275,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._hang_up()
                 return
         if fault and fault.kind == "fail":
-            return self._send_simple(fault.status, f"injected failure {fault.status}\n", send_body)
+            self._send_simple(fault.status, f"injected failure {fault.status}\n", send_body)
+            return
 
         file = upstream.resolve(path)
         if file is None:
-            return self._send_simple(404, f"not found: {path}\n", send_body)
+            self._send_simple(404, f"not found: {path}\n", send_body)
+            return
         data = file.read_bytes()
         stat = file.stat()
         validators = {
@@ -298,7 +300,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         byte_range = self._range(len(data), validators)
         if byte_range == "unsatisfiable":
             extra = {"Content-Range": f"bytes */{len(data)}"}
-            return self._send_simple(416, "range not satisfiable\n", send_body, {**validators, **extra})
+            self._send_simple(416, "range not satisfiable\n", send_body, {**validators, **extra})
+            return
         if byte_range is not None:
             first, last = byte_range
             status, body = 206, data[first:last + 1]
@@ -349,7 +352,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return False
         return False
 
-    def _range(self, size: int, validators: dict[str, str]):
+    def _range(self, size: int, validators: dict[str, str]) -> tuple[int, int] | str | None:
         """(first, last) for a single satisfiable range, "unsatisfiable", or None for a full body."""
         header = self.headers.get("Range")
         if not header or not header.startswith("bytes=") or "," in header:

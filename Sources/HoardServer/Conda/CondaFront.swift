@@ -1,0 +1,185 @@
+import Foundation
+import HoardConda
+import HoardStore
+import HoardUpstream
+import Hummingbird
+import Logging
+
+/// The conda channel front: `/<channel>[/label/<label>]/<subdir>/<file>` and
+/// `/<channel>/channeldata.json`, answered from the store and pulled through from upstream.
+struct CondaFront: Sendable {
+    let channels: [String: CondaChannel]
+    let store: Store
+    let documents: DocumentCache
+    let expectations: PackageExpectations
+    let fetcher: Fetcher
+    let logger: Logger
+
+    static let immutable = "public, max-age=31536000, immutable"
+
+    /// Whether the path's first segment names a configured channel (else the request is not ours).
+    func owns(_ path: String) -> Bool {
+        let first = path.dropFirst().prefix { $0 != "/" }
+        return channels[String(first)] != nil
+    }
+
+    func respond(to request: Request, path rawPath: String) async -> Response {
+        let path: CondaRequestPath
+        do {
+            path = try CondaRequestPath.parse(rawPath: rawPath)
+        } catch {
+            return .text(error.httpStatus == 400 ? .badRequest : .notFound, "\(error)\n")
+        }
+        guard let channel = channels[path.channel.rawValue] else { return unknownChannel(path.channel.rawValue) }
+        let label = path.label?.rawValue ?? ""
+        do {
+            switch path.file {
+            case .channeldata:
+                return try await document(DocumentKey(channel: channel.name, label: label, subdir: "", kind: .channeldata), channel: channel, request: request)
+            case .subdir(let subdir, let file):
+                let subdir = subdir.rawValue
+                switch file {
+                case .repodata(let variant):
+                    return try await repodata(variant, channel: channel, label: label, subdir: subdir, request: request)
+                case .shardIndex:
+                    return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex), channel: channel, request: request)
+                case .shard(let hex):
+                    return try await shard(hex: hex, channel: channel, label: label, subdir: subdir, request: request)
+                case .package(let filename):
+                    return try await package(filename, channel: channel, label: label, subdir: subdir, request: request)
+                }
+            }
+        } catch {
+            return errorResponse(error, path: rawPath)
+        }
+    }
+
+    // MARK: Documents
+
+    private func repodata(_ variant: CondaRequestPath.RepodataVariant, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
+        switch variant {
+        case .json, .jsonZst:
+            let key = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
+            let snapshot = try await documents.snapshot(key, channel: channel)
+            if variant == .json { return try serve(snapshot.served, of: snapshot, contentType: "application/json", request: request) }
+            guard let zst = snapshot.zst else { throw StoreError.blobNotFound(snapshot.row.digest) }
+            return try serve(zst, of: snapshot, contentType: "application/zstd", request: request)
+        case .currentJson:
+            return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .currentRepodata), channel: channel, request: request)
+        case .jsonBz2:
+            return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodataBz2), channel: channel, request: request)
+        }
+    }
+
+    private func document(_ key: DocumentKey, channel: CondaChannel, request: Request) async throws -> Response {
+        let snapshot = try await documents.snapshot(key, channel: channel)
+        return try serve(snapshot.served, of: snapshot, contentType: key.kind.contentType, request: request)
+    }
+
+    /// A document representation: strong ETag of its own bytes, short max-age.
+    private func serve(_ blob: ServedBlob, of snapshot: DocumentSnapshot, contentType: String, request: Request) throws -> Response {
+        let source: RepresentationResponse.Source
+        if let memory = blob.memory {
+            source = .memory(memory)
+        } else {
+            source = .file(try store.open(blob.digest).reader)
+        }
+        return RepresentationResponse(
+            source: source,
+            validators: Validators(digestHex: blob.digest.hex, lastModified: snapshot.lastModified),
+            contentType: contentType,
+            cacheControl: "public, max-age=\(Int(snapshot.ttl))"
+        ).respond(to: request)
+    }
+
+    // MARK: Packages and shards
+
+    private func package(_ filename: CondaFilename, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
+        let key = CondaFileKey(channel: channel.name, label: label, subdir: subdir, filename: filename.rawValue)
+        let contentType = filename.format == .conda ? "application/octet-stream" : "application/x-bzip2"
+        return try await blob(key, contentType: contentType, request: request) { [expectations, documents, logger] in
+            // What the bytes must hash to: the channel's metadata hoard holds, else what the client
+            // says it expects, else the subdir's repodata fetched now (cached from then on).
+            var expectation = await expectations.expectation(channel: channel.name, label: label, subdir: subdir, filename: filename)
+            if expectation == nil, let header = request.headers[.init("X-Expected-SHA256")!],
+               let digest = try? BlobDigest(parsing: header.trimmed().lowercased()) {
+                expectation = .init(digest: digest, size: nil)
+            }
+            let repodataKey = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
+            if expectation == nil {
+                do {
+                    _ = try await documents.snapshot(repodataKey, channel: channel)
+                    expectation = await expectations.expectation(channel: channel.name, label: label, subdir: subdir, filename: filename)
+                } catch {
+                    logger.warning("no repodata to verify a package against", metadata: ["file": "\(key.filename)", "error": "\(error)"])
+                }
+            }
+            let repodata = try? await documents.cached(repodataKey)
+            let url = repodata?.row.upstreamBaseURL.flatMap { DocumentCache.resolve(filename.rawValue, against: $0) }
+                ?? channel.upstreamURL(label: label, subdir: subdir, file: filename.rawValue)
+            return FillSource(url: url, expectedDigest: expectation?.digest, expectedSize: expectation?.size)
+        }
+    }
+
+    /// Shards are named by their sha256: cached forever, verified against their name.
+    private func shard(hex: String, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
+        let key = PackageExpectations.shardKey(channel: channel.name, label: label, subdir: subdir, hex: hex)
+        return try await blob(key, contentType: "application/octet-stream", request: request) { [documents] in
+            let index = try? await documents.cached(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex))
+            let file = "\(hex).msgpack.zst"
+            let url = index?.row.upstreamShardsBaseURL.flatMap { DocumentCache.resolve(file, against: $0) }
+                ?? channel.upstreamURL(label: label, subdir: subdir, file: "shards/" + file)
+            return FillSource(url: url, expectedDigest: try BlobDigest(parsing: hex))
+        }
+    }
+
+    /// An immutable file: from the store when it is there, else pulled through, with one
+    /// upstream request however many clients ask at once.
+    private func blob(_ key: CondaFileKey, contentType: String, request: Request, source: @escaping @Sendable () async throws -> FillSource) async throws -> Response {
+        let fillKey = "conda:\(key.channel)/\(key.label)/\(key.subdir)/\(key.filename)"
+        let store = self.store
+        @Sendable func stored() async throws -> BlobRecord? {
+            guard let digest = try await store.index.condaFile(key) else { return nil }
+            return try await store.existingBlob(digest)
+        }
+        if fetcher.existing(fillKey) == nil, let record = try await stored(), let file = try? store.open(record.digest) {
+            return RepresentationResponse(
+                source: .file(file.reader),
+                validators: Validators(digestHex: record.digest.hex, lastModified: nil),
+                contentType: contentType,
+                cacheControl: Self.immutable
+            ).respond(to: request)
+        }
+        let fill = fetcher.fill(key: fillKey, lookup: stored, source: source) { record in
+            try await store.index.setCondaFile(key, digest: record.digest)
+        }
+        let head = try await fill.head()
+        if request.headers[.range] != nil || request.method == .head {
+            // A range of a file still downloading, or HEAD (whose validators must be those a GET
+            // will carry): wait for the blob, then answer from the store.
+            let record = try await fill.result()
+            return RepresentationResponse(
+                source: .file(try store.open(record.digest).reader),
+                validators: Validators(digestHex: record.digest.hex, lastModified: nil),
+                contentType: contentType, cacheControl: Self.immutable
+            ).respond(to: request)
+        }
+        return FillResponse(fill: fill, head: head, store: store, contentType: contentType, cacheControl: Self.immutable).respond()
+    }
+
+    // MARK: Errors
+
+    func unknownChannel(_ name: String) -> Response {
+        .text(.notFound, "unknown channel '\(name)'; this hoard serves: \(channels.keys.sorted().joined(separator: ", "))\n")
+    }
+
+    private func errorResponse(_ error: any Error, path: String) -> Response {
+        if let error = error as? UpstreamError {
+            if error.isNotFound { return .text(.notFound, "not found upstream: \(error)\n") }
+            logger.warning("upstream failed with nothing cached", metadata: ["path": "\(path)", "error": "\(error)"])
+            return .text(error.isTimeout ? .gatewayTimeout : .badGateway, "\(error)\n")
+        }
+        logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+        return .text(.internalServerError, "internal error: \(error)\n")
+    }
+}

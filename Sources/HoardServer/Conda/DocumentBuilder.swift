@@ -1,0 +1,139 @@
+import HoardConda
+import HoardStore
+import HoardUpstream
+import NIOCore
+import NIOPosix
+
+/// Turns upstream bodies into stored blobs: ingest as they stream, decompress a `.zst`, rewrite
+/// absolute URLs in `info`, compress the served JSON. The CPU-heavy steps run on a thread pool
+/// of their own so that a 300 MB document never holds up the threads answering requests.
+struct DocumentBuilder: Sendable {
+    let store: Store
+    let worker: NIOThreadPool
+    let timeout: Duration
+
+    /// Streams a response body into a new blob, refusing more than `limit` bytes.
+    func ingest(_ response: UpstreamResponse, limit: Int64) async throws -> BlobRecord {
+        let writer = try store.makeWriter(expectedSize: response.contentLength)
+        do {
+            for try await chunk in response.body {
+                if writer.bytesWritten + Int64(chunk.readableBytes) > limit {
+                    throw UpstreamError.tooLarge(url: response.url, limit: limit)
+                }
+                try writer.write(chunk)
+            }
+        } catch let error as StoreError {
+            writer.abort()
+            throw Fetcher.describe(error, url: response.url)
+        } catch {
+            writer.abort()
+            throw HTTPUpstream.classify(error, url: response.url, timeout: timeout)
+        }
+        do {
+            return try await store.commit(writer)
+        } catch {
+            throw Fetcher.describe(error, url: response.url)
+        }
+    }
+
+    /// Decompresses a zstd blob into a new blob of at most `limit` bytes.
+    func decompress(_ blob: BlobRecord, limit: Int64, url: String) async throws -> BlobRecord {
+        let store = self.store
+        let writer = try await worker.runIfActive {
+            let reader = try store.open(blob.digest).reader
+            let writer = try store.makeWriter()
+            do {
+                let decompressor = try ZstdDecompressor(maxOutput: Int(limit))
+                var offset: Int64 = 0
+                while offset < reader.size {
+                    let chunk = try reader.read(count: 1 << 20, at: offset)
+                    guard !chunk.isEmpty else { break }
+                    offset += Int64(chunk.count)
+                    try chunk.withUnsafeBytes { input in
+                        try decompressor.decompress(input) { output in try writer.write(output) }
+                    }
+                }
+                try decompressor.finish()
+            } catch {
+                writer.abort()
+                throw UpstreamError.integrity(url: url, detail: "the zstd document does not decompress: \(error)")
+            }
+            return writer
+        }
+        return try await store.commit(writer)
+    }
+
+    /// Plans the rewrite of absolute `info.base_url` / `shards_base_url`; writes the rewritten
+    /// document when there is anything to change, else serves the original blob as it is.
+    func rewriteInfo(_ json: BlobRecord, url: String) async throws -> (served: BlobRecord, plan: RepodataRewritePlan) {
+        let store = self.store
+        let (writer, plan) = try await worker.runIfActive { () throws -> (BlobWriter?, RepodataRewritePlan) in
+            let reader = try store.open(json.digest).reader
+            return try reader.withMappedBytes { bytes in
+                let plan: RepodataRewritePlan
+                do {
+                    plan = try RepodataRewrite.plan(document: bytes)
+                } catch {
+                    throw UpstreamError.integrity(url: url, detail: "not a repodata document: \(error)")
+                }
+                guard !plan.isUnchanged else { return (nil, plan) }
+                let writer = try store.makeWriter()
+                do {
+                    try Edit.apply(plan.edits, to: bytes) { (part) throws(StoreError) in try writer.write(part) }
+                } catch {
+                    writer.abort()
+                    throw error
+                }
+                return (writer, plan)
+            }
+        }
+        guard let writer else { return (json, plan) }
+        return (try await store.commit(writer), plan)
+    }
+
+    /// Compresses a blob with zstd (level 3, two workers: about 0.7 s for 280 MB here).
+    func compress(_ blob: BlobRecord) async throws -> BlobRecord {
+        let store = self.store
+        let writer = try await worker.runIfActive {
+            let reader = try store.open(blob.digest).reader
+            let writer = try store.makeWriter()
+            do {
+                let compressor = try ZstdCompressor(level: 3, workers: 2)
+                try compressor.setPledgedSourceSize(UInt64(reader.size))
+                try reader.withMappedBytes { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let end = min(offset + (4 << 20), bytes.count)
+                        try compressor.compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { try writer.write($0) }
+                        offset = end
+                    }
+                }
+                try compressor.finish { try writer.write($0) }
+            } catch {
+                writer.abort()
+                throw error
+            }
+            return writer
+        }
+        return try await store.commit(writer)
+    }
+
+    /// Rewrites a CEP-16 shard index whose URLs are absolute; returns the served blob and the
+    /// parsed index (for the upstream URLs and package lookups).
+    func rewriteShardIndex(_ blob: BlobRecord, url: String) async throws -> (served: BlobRecord, index: ShardIndex) {
+        let store = self.store
+        let (bytes, index) = try await worker.runIfActive { () throws -> ([UInt8]?, ShardIndex) in
+            let raw = try store.open(blob.digest).readAll(limit: DocumentKind.shardIndex.sizeLimit)
+            let index: ShardIndex
+            do {
+                index = try ShardIndex(compressed: raw)
+            } catch {
+                throw UpstreamError.integrity(url: url, detail: "not a shard index: \(error)")
+            }
+            let rewritten = index.rewritten()
+            return (rewritten.changed ? try rewritten.compressed() : nil, index)
+        }
+        guard let bytes else { return (blob, index) }
+        return (try await store.ingest(bytes: bytes), index)
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import HoardConda
+import HoardStore
+import HoardUpstream
+import Logging
+import Synchronization
+
+/// Keeps every upstream document of every channel: fresh for its TTL, then revalidated with a
+/// conditional request. One revalidation per document runs at a time, however many clients
+/// wait, and while it runs clients get the current copy (stale-while-revalidate). When upstream
+/// fails, the last good copy is served (stale-if-error); with no copy the error goes to the client.
+final class DocumentCache: Sendable {
+    let store: Store
+    let upstream: HTTPUpstream
+    let builder: DocumentBuilder
+    let configuredTTL: Duration?
+    let logger: Logger
+
+    private let snapshots = Mutex<[DocumentKey: DocumentSnapshot]>([:])
+    private let refreshes = Mutex<[DocumentKey: Task<DocumentSnapshot, any Error>]>([:])
+    /// After a failed revalidation, no new attempt before this time (unix seconds).
+    private let backoff = Mutex<[DocumentKey: Double]>([:])
+
+    init(store: Store, upstream: HTTPUpstream, builder: DocumentBuilder, configuredTTL: Duration?, logger: Logger) {
+        self.store = store
+        self.upstream = upstream
+        self.builder = builder
+        self.configuredTTL = configuredTTL
+        self.logger = logger
+    }
+
+    /// The document to serve now, fetching it first only when hoard has no copy at all.
+    func snapshot(_ key: DocumentKey, channel: CondaChannel) async throws -> DocumentSnapshot {
+        let now = Date().timeIntervalSince1970
+        guard let current = try await cached(key) else {
+            return try await refresh(key, channel: channel, current: nil).value
+        }
+        if !current.isFresh(at: now) && backoff.withLock({ ($0[key] ?? 0) <= now }) {
+            _ = refresh(key, channel: channel, current: current)
+        }
+        return current
+    }
+
+    /// The copy hoard holds (in memory, else in the index), without asking upstream.
+    func cached(_ key: DocumentKey) async throws -> DocumentSnapshot? {
+        if let snapshot = snapshots.withLock({ $0[key] }) { return snapshot }
+        guard let row = try await store.index.repodata(channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue) else {
+            return nil
+        }
+        do {
+            let snapshot = try load(key, row: row)
+            snapshots.withLock { $0[key] = $0[key] ?? snapshot }
+            return snapshot
+        } catch StoreError.blobNotFound {
+            return nil  // evicted: fetch it again
+        }
+    }
+
+    private func load(_ key: DocumentKey, row: RepodataRow) throws -> DocumentSnapshot {
+        DocumentSnapshot(
+            key: key, row: row,
+            served: try ServedBlob.load(row.servedDigest ?? row.digest, from: store),
+            zst: try row.zstDigest.map { try ServedBlob.load($0, from: store) },
+            ttl: DocumentSnapshot.ttl(configured: configuredTTL, cacheControl: row.upstreamCacheControl)
+        )
+    }
+
+    /// Starts (or joins) the one revalidation of `key`.
+    private func refresh(_ key: DocumentKey, channel: CondaChannel, current: DocumentSnapshot?) -> Task<DocumentSnapshot, any Error> {
+        refreshes.withLock { running in
+            if let task = running[key] { return task }
+            let task = Task {
+                defer { _ = self.refreshes.withLock { $0.removeValue(forKey: key) } }
+                do {
+                    let snapshot = try await self.fetch(key, channel: channel, current: current)
+                    self.snapshots.withLock { $0[key] = snapshot }
+                    self.backoff.withLock { _ = $0.removeValue(forKey: key) }
+                    return snapshot
+                } catch {
+                    guard let current else { throw error }
+                    let retry = Date().timeIntervalSince1970 + min(current.ttl, 30)
+                    self.backoff.withLock { $0[key] = retry }
+                    self.logger.warning("upstream failed; serving the last good copy", metadata: [
+                        "document": "\(key)", "error": "\(error)", "age_seconds": "\(Int(Date().timeIntervalSince1970 - current.validatedAt))",
+                    ])
+                    return current
+                }
+            }
+            running[key] = task
+            return task
+        }
+    }
+
+    /// Asks upstream, conditionally when there is a copy, trying the variant that answered last first.
+    private func fetch(_ key: DocumentKey, channel: CondaChannel, current: DocumentSnapshot?) async throws -> DocumentSnapshot {
+        var candidates = key.kind.upstreamFiles.map { (url: channel.upstreamURL(label: key.label, subdir: key.subdir, file: $0.file), zstd: $0.zstd) }
+        if let used = current?.row.upstreamURL, let index = candidates.firstIndex(where: { $0.url == used }) {
+            candidates.insert(candidates.remove(at: index), at: 0)
+        }
+        var lastError: (any Error)?
+        for candidate in candidates {
+            var request = UpstreamRequest(url: candidate.url)
+            if let current, current.row.upstreamURL == candidate.url {
+                request.addValidators(etag: current.row.upstreamETag, lastModified: current.row.upstreamLastModified)
+            }
+            let response = try await upstream.send(request)
+            switch response.status {
+            case 200:
+                let snapshot = try await build(key, from: response, zstd: candidate.zstd)
+                logger.info("fetched from upstream", metadata: ["document": "\(key)", "url": "\(candidate.url)", "size": "\(snapshot.served.size)"])
+                return snapshot
+            case 304 where current != nil && current?.row.upstreamURL == candidate.url:
+                try? await response.discardBody()
+                return try await revalidated(current!, response: response)
+            case 404, 403, 410:
+                try? await response.discardBody()
+                lastError = UpstreamError.status(url: candidate.url, code: response.status)
+            default:
+                try? await response.discardBody()
+                throw UpstreamError.status(url: candidate.url, code: response.status)
+            }
+        }
+        throw lastError ?? UpstreamError.status(url: channel.upstream, code: 404)
+    }
+
+    private func revalidated(_ current: DocumentSnapshot, response: UpstreamResponse) async throws -> DocumentSnapshot {
+        var row = current.row
+        row.validatedAt = Date().timeIntervalSince1970
+        row.upstreamETag = response.etag ?? row.upstreamETag
+        row.upstreamLastModified = response.lastModified ?? row.upstreamLastModified
+        row.upstreamCacheControl = response.cacheControl ?? row.upstreamCacheControl
+        try await store.index.markRepodataValidated(row)
+        logger.debug("upstream copy unchanged", metadata: ["document": "\(current.key)"])
+        return DocumentSnapshot(key: current.key, row: row, served: current.served, zst: current.zst,
+                                ttl: DocumentSnapshot.ttl(configured: configuredTTL, cacheControl: row.upstreamCacheControl))
+    }
+
+    /// Stores a new snapshot: its blobs first, then the index row that names them.
+    private func build(_ key: DocumentKey, from response: UpstreamResponse, zstd: Bool) async throws -> DocumentSnapshot {
+        let now = Date().timeIntervalSince1970
+        let limit = key.kind.sizeLimit
+        let raw = try await builder.ingest(response, limit: zstd ? limit / 4 : limit)
+        var row = RepodataRow(
+            channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue, digest: raw.digest,
+            upstreamURL: response.url, upstreamETag: response.etag, upstreamLastModified: response.lastModified,
+            upstreamCacheControl: response.cacheControl, fetchedAt: now, validatedAt: now
+        )
+        switch key.kind {
+        case .repodata, .currentRepodata:
+            let json = zstd ? try await builder.decompress(raw, limit: limit, url: response.url) : raw
+            let (served, plan) = try await builder.rewriteInfo(json, url: response.url)
+            row.digest = json.digest
+            row.servedDigest = served.digest
+            row.upstreamBaseURL = plan.upstreamBaseURL
+            row.upstreamShardsBaseURL = plan.upstreamShardsBaseURL
+            if key.kind == .repodata {
+                // Upstream's own .zst is served as is when nothing was rewritten: same snapshot.
+                row.zstDigest = zstd && plan.isUnchanged ? raw.digest : try await builder.compress(served).digest
+            }
+        case .shardIndex:
+            let (served, index) = try await builder.rewriteShardIndex(raw, url: response.url)
+            row.servedDigest = served.digest
+            row.upstreamBaseURL = Self.resolve(index.baseURL ?? "./", against: response.url)
+            row.upstreamShardsBaseURL = Self.resolve(index.shardsBaseURL ?? "./shards/", against: response.url)
+        case .repodataBz2, .channeldata:
+            row.servedDigest = raw.digest
+        }
+        try await store.index.saveRepodata(row)
+        return try load(key, row: row)
+    }
+
+    /// Resolves a (possibly relative) URL against the document it came from.
+    static func resolve(_ reference: String, against base: String) -> String? {
+        URL(string: reference, relativeTo: URL(string: base))?.absoluteString
+    }
+}
+
+extension UpstreamResponse {
+    /// Reads and drops a body that is not used, so the connection can be reused.
+    func discardBody() async throws {
+        _ = try await collect(limit: 1 << 20)
+    }
+}

@@ -1,0 +1,93 @@
+import HoardConda
+import HoardStore
+import NIOPosix
+import Synchronization
+
+/// What a package must hash to, from the channel's own metadata that hoard already holds: the
+/// repodata.json snapshot of its subdir, else the shard for its name. Nothing here asks upstream.
+final class PackageExpectations: Sendable {
+    struct Expectation: Sendable {
+        let digest: BlobDigest
+        let size: Int64?
+    }
+
+    let store: Store
+    let documents: DocumentCache
+    let worker: NIOThreadPool
+
+    /// Record maps by the digest of the repodata.json they came from; built once per snapshot.
+    private let maps = Mutex<[BlobDigest: Task<[String: PackageDigest], any Error>]>([:])
+    private let shardIndexes = Mutex<[BlobDigest: ShardIndex]>([:])
+
+    init(store: Store, documents: DocumentCache, worker: NIOThreadPool) {
+        self.store = store
+        self.documents = documents
+        self.worker = worker
+    }
+
+    func expectation(channel: String, label: String, subdir: String, filename: CondaFilename) async -> Expectation? {
+        let repodata = DocumentKey(channel: channel, label: label, subdir: subdir, kind: .repodata)
+        if let snapshot = try? await documents.cached(repodata),
+           let record = try? await records(from: snapshot.row.digest)[filename.rawValue],
+           let expectation = Self.expectation(record) {
+            return expectation
+        }
+        let shards = DocumentKey(channel: channel, label: label, subdir: subdir, kind: .shardIndex)
+        if let snapshot = try? await documents.cached(shards),
+           let index = try? shardIndex(snapshot.row.digest),
+           let shardHex = index.shards[filename.name],
+           let shardDigest = try? await store.index.condaFile(Self.shardKey(channel: channel, label: label, subdir: subdir, hex: shardHex)),
+           let shard = try? store.open(shardDigest).readAll(limit: 64 << 20),
+           let record = try? Shard.records(from: shard)[filename.rawValue] {
+            return Self.expectation(record)
+        }
+        return nil
+    }
+
+    /// The index name of a cached shard.
+    static func shardKey(channel: String, label: String, subdir: String, hex: String) -> CondaFileKey {
+        CondaFileKey(channel: channel, label: label, subdir: subdir, filename: "shards/\(hex).msgpack.zst")
+    }
+
+    private static func expectation(_ record: PackageDigest) -> Expectation? {
+        guard let hex = record.sha256Hex, let digest = try? BlobDigest(parsing: hex) else { return nil }
+        return Expectation(digest: digest, size: record.size.map { Int64($0) })
+    }
+
+    private func records(from digest: BlobDigest) async throws -> [String: PackageDigest] {
+        let task = maps.withLock { maps in
+            if let task = maps[digest] { return task }
+            // Keep the maps of the newest few snapshots only; each can hold 500k records.
+            if maps.count >= 8 { maps.removeAll() }
+            let store = self.store
+            let worker = self.worker
+            let task = Task {
+                try await worker.runIfActive {
+                    let reader = try store.open(digest).reader
+                    let buffer = try PaddedBuffer(count: Int(reader.size)) { (raw) throws(StoreError) in
+                        var offset = 0
+                        while offset < raw.count {
+                            let n = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...]), at: Int64(offset))
+                            if n == 0 { break }
+                            offset += n
+                        }
+                    }
+                    return try RepodataRecords.build(buffer)
+                }
+            }
+            maps[digest] = task
+            return task
+        }
+        return try await task.value
+    }
+
+    private func shardIndex(_ digest: BlobDigest) throws -> ShardIndex {
+        if let index = shardIndexes.withLock({ $0[digest] }) { return index }
+        let index = try ShardIndex(compressed: try store.open(digest).readAll(limit: DocumentKind.shardIndex.sizeLimit))
+        shardIndexes.withLock { indexes in
+            if indexes.count >= 64 { indexes.removeAll() }
+            indexes[digest] = index
+        }
+        return index
+    }
+}

@@ -1,0 +1,64 @@
+import HoardStore
+import HoardUpstream
+import Hummingbird
+import NIOCore
+
+/// Streams a blob that is still being downloaded: bytes go to the client as they reach the temp
+/// file, the last byte only once the blob is verified and committed. When verification fails the
+/// body throws, so the client sees a broken transfer, never a complete one with bad bytes.
+struct FillResponse {
+    let fill: Fill
+    let head: Fill.Head
+    let store: Store
+    let contentType: String
+    let cacheControl: String
+
+    func respond() -> Response {
+        var headers: HTTPFields = [.contentType: contentType, .cacheControl: cacheControl, .acceptRanges: "bytes"]
+        if let digest = head.expectedDigest { headers[.eTag] = "\"\(digest.hex)\"" }
+        let fill = self.fill
+        let head = self.head
+        let store = self.store
+        let body = ResponseBody(contentLength: head.size.map { Int($0) }) { writer in
+            var reader: FileReader?
+            var offset: Int64 = 0
+            while true {
+                let (progress, version) = fill.progress()
+                let readable: Int64
+                var complete = false
+                switch progress {
+                case .failed(let error):
+                    throw error
+                case .committed(let record):
+                    readable = record.size
+                    complete = true
+                case .running(let written):
+                    readable = max(0, written - 1)
+                }
+                if offset < readable {
+                    if reader == nil { reader = try Self.open(head: head, fill: fill, store: store) }
+                    try await FileBody.write(reader!, from: offset, to: readable, into: &writer)
+                    offset = readable
+                    continue
+                }
+                if complete { break }
+                await fill.waitForChange(after: version)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Opens the temp file; once it was renamed into place (or removed), the outcome says where.
+    private static func open(head: Fill.Head, fill: Fill, store: Store) throws -> FileReader {
+        do {
+            return try FileReader(path: head.tempPath)
+        } catch {
+            switch fill.progress().0 {
+            case .committed(let record): return try store.open(record.digest).reader
+            case .failed(let failure): throw failure
+            case .running: throw error
+            }
+        }
+    }
+}

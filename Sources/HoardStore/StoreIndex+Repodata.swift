@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+
+/// The stored state of one upstream document (repodata, shard index, channeldata) of a channel.
+public struct RepodataRow: Sendable, Hashable {
+    public var channel: String
+    public var label: String
+    /// `""` for channel-level documents such as channeldata.json.
+    public var subdir: String
+    /// The document's file name: repodata.json, current_repodata.json, repodata_shards.msgpack.zst, ...
+    public var name: String
+    /// The document as upstream sent it (decompressed when it came as .zst).
+    public var digest: BlobDigest
+    /// What is served as the document itself (after rewriting absolute URLs).
+    public var servedDigest: BlobDigest?
+    /// The zstd representation served beside a JSON document, from the same snapshot.
+    public var zstDigest: BlobDigest?
+    public var upstreamURL: String?
+    public var upstreamETag: String?
+    public var upstreamLastModified: String?
+    public var upstreamCacheControl: String?
+    public var upstreamBaseURL: String?
+    public var upstreamShardsBaseURL: String?
+    public var fetchedAt: Double
+    public var validatedAt: Double
+
+    public init(
+        channel: String, label: String, subdir: String, name: String, digest: BlobDigest,
+        servedDigest: BlobDigest? = nil, zstDigest: BlobDigest? = nil, upstreamURL: String? = nil,
+        upstreamETag: String? = nil, upstreamLastModified: String? = nil, upstreamCacheControl: String? = nil,
+        upstreamBaseURL: String? = nil, upstreamShardsBaseURL: String? = nil, fetchedAt: Double, validatedAt: Double
+    ) {
+        self.channel = channel
+        self.label = label
+        self.subdir = subdir
+        self.name = name
+        self.digest = digest
+        self.servedDigest = servedDigest
+        self.zstDigest = zstDigest
+        self.upstreamURL = upstreamURL
+        self.upstreamETag = upstreamETag
+        self.upstreamLastModified = upstreamLastModified
+        self.upstreamCacheControl = upstreamCacheControl
+        self.upstreamBaseURL = upstreamBaseURL
+        self.upstreamShardsBaseURL = upstreamShardsBaseURL
+        self.fetchedAt = fetchedAt
+        self.validatedAt = validatedAt
+    }
+}
+
+extension StoreIndex {
+    public func repodata(channel: String, label: String, subdir: String, name: String) async throws -> RepodataRow? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM repodata WHERE channel = ? AND label = ? AND subdir = ? AND name = ?
+                """, arguments: [channel, label, subdir, name]).map { try RepodataRow(row: $0) }
+        }
+    }
+
+    /// Records a new snapshot. Its blobs must be committed first.
+    public func saveRepodata(_ row: RepodataRow) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO repodata (channel, label, subdir, name, digest, served_digest, zst_digest,
+                    upstream_url, upstream_etag, upstream_last_modified, upstream_cache_control,
+                    upstream_base_url, upstream_shards_base_url, fetched_at, validated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    row.channel, row.label, row.subdir, row.name, row.digest.hex, row.servedDigest?.hex, row.zstDigest?.hex,
+                    row.upstreamURL, row.upstreamETag, row.upstreamLastModified, row.upstreamCacheControl,
+                    row.upstreamBaseURL, row.upstreamShardsBaseURL, row.fetchedAt, row.validatedAt,
+                ])
+        }
+    }
+
+    /// Notes a successful revalidation (upstream answered 304).
+    public func markRepodataValidated(_ row: RepodataRow) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE repodata SET validated_at = ?, upstream_etag = ?, upstream_last_modified = ?, upstream_cache_control = ?
+                WHERE channel = ? AND label = ? AND subdir = ? AND name = ?
+                """, arguments: [row.validatedAt, row.upstreamETag, row.upstreamLastModified, row.upstreamCacheControl,
+                                 row.channel, row.label, row.subdir, row.name])
+        }
+    }
+}
+
+extension RepodataRow {
+    init(row: Row) throws {
+        func digest(_ column: String) throws -> BlobDigest? {
+            guard let text: String = row[column] else { return nil }
+            return try BlobDigest(parsing: text)
+        }
+        guard let source = try digest("digest") else { throw StoreError.index("repodata row without a digest") }
+        self.init(
+            channel: row["channel"], label: row["label"], subdir: row["subdir"], name: row["name"], digest: source,
+            servedDigest: try digest("served_digest"), zstDigest: try digest("zst_digest"), upstreamURL: row["upstream_url"],
+            upstreamETag: row["upstream_etag"], upstreamLastModified: row["upstream_last_modified"],
+            upstreamCacheControl: row["upstream_cache_control"], upstreamBaseURL: row["upstream_base_url"],
+            upstreamShardsBaseURL: row["upstream_shards_base_url"], fetchedAt: row["fetched_at"], validatedAt: row["validated_at"]
+        )
+    }
+}
