@@ -24,6 +24,35 @@ import HoardStore
         #expect(config.logLevel == "debug")
     }
 
+    @Test func readsChannelsUpstreamAndRepodata() throws {
+        let config = try HoardConfig.parse("""
+            [channels]
+            conda-forge = "https://mirror.example/conda-forge"
+            bioconda = "https://conda.anaconda.org/bioconda"
+
+            [upstream]
+            timeout = "45s"
+
+            [repodata]
+            ttl = "2m"
+            """, path: "c.toml")
+        #expect(config.channels.map(\.name) == ["conda-forge", "bioconda"])
+        #expect(config.channels.first?.url == "https://mirror.example/conda-forge")
+        #expect(config.upstreamTimeout == .seconds(45))
+        #expect(config.repodataTTL == .seconds(120))
+    }
+
+    @Test func badChannelsAreExplained() {
+        let reserved = #expect(throws: ConfigError.self) {
+            try HoardConfig.parse("[channels]\nv2 = \"https://x.example/c\"\n", path: "c.toml")
+        }
+        #expect(reserved?.description.hasPrefix("c.toml:2: 'channels.v2' must be a channel name other than") == true)
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("[channels]\nc = \"ftp://x\"\n", path: "c.toml") }
+        #expect(throws: ConfigError.invalidValue(path: "c.toml", line: 2, key: "upstream.timeout", expected: "a duration such as \"30s\", \"10m\" or \"2h\"")) {
+            try HoardConfig.parse("[upstream]\ntimeout = \"soon\"\n", path: "c.toml")
+        }
+    }
+
     @Test func anEmptyFileMeansDefaults() throws {
         #expect(try HoardConfig.parse("", path: "empty.toml") == HoardConfig())
     }

@@ -17,7 +17,7 @@ enum ByteRange: Equatable {
         let last = spec[spec.index(after: dash)...].trimmed()
         if first.isEmpty {
             // Suffix range: the last N bytes.
-            guard let count = Int64(last) else { self = .whole; return }
+            guard let count = Int64(last), count >= 0 else { self = .whole; return }
             guard count > 0, size > 0 else { self = .unsatisfiable; return }
             self = .partial(start: max(0, size - count), end: size - 1)
             return
