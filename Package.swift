@@ -66,6 +66,11 @@ let package = Package(
             dependencies: [
                 "HoardStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The OCI front, TLS for both fronts, and NIO's thread pool for blocking file reads.
+                "HoardOCI",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -105,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "HoardServerTests",
             dependencies: [
-                "HoardServer", "HoardStore",
+                "HoardServer", "HoardStore", "HoardOCI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

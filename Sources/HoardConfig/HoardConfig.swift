@@ -10,6 +10,13 @@ public struct HoardConfig: Sendable, Equatable {
     public var host: String?
     public var port: Int?
     public var logLevel: String?
+    /// `[oci] htpasswd`: users who may push to the OCI front.
+    public var ociHtpasswd: String?
+    /// `[oci] auth_reads`: pulls need credentials too.
+    public var ociAuthReads: Bool?
+    /// `[tls] cert` and `[tls] key`: serve HTTPS with these PEM files.
+    public var tlsCert: String?
+    public var tlsKey: String?
 
     public init() {}
 
@@ -36,7 +43,7 @@ public struct HoardConfig: Sendable, Equatable {
         }
         let reader = TableReader(table: table, name: "", path: path, locator: KeyLocator(source: text))
         var config = HoardConfig()
-        try reader.expectOnly(["store", "server", "log"])
+        try reader.expectOnly(["store", "server", "log", "oci", "tls"])
 
         if let store = try reader.table("store") {
             try store.expectOnly(["root", "max_size"])
@@ -66,6 +73,7 @@ public struct HoardConfig: Sendable, Equatable {
                 config.logLevel = level
             }
         }
+        try parseOCI(reader, into: &config)
         return config
     }
 

@@ -19,6 +19,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Keep the store under this size by evicting least recently used blobs, e.g. 50GB.")
     var maxSize: String?
 
+    @Option(name: .long, help: "An htpasswd file (bcrypt, `htpasswd -B`) of the users who may push to the OCI registry. Without it the registry is read-only.")
+    var htpasswd: String?
+
+    @Flag(name: .long, help: "Make pulls from the OCI registry need credentials too (default: anonymous pulls).")
+    var ociAuthReads = false
+
+    @Option(name: .long, help: "Serve HTTPS with this PEM certificate chain (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.makeLogger(config)
@@ -27,6 +39,12 @@ struct Serve: AsyncParsableCommand {
         settings.port = port ?? config.port ?? settings.port
         guard (0...65535).contains(settings.port) else { throw ValidationError("--port must be from 0 to 65535") }
         settings.maxSize = try maxSize.map { try ByteSize(parsing: $0) } ?? config.maxSize
+        settings.oci.htpasswdPath = htpasswd ?? config.ociHtpasswd
+        settings.oci.authReads = ociAuthReads || (config.ociAuthReads ?? false)
+        let cert = tlsCert ?? config.tlsCert
+        let key = tlsKey ?? config.tlsKey
+        guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if let cert, let key { settings.tls = TLSFiles(certificatePath: cert, privateKeyPath: key) }
         let store = try await Store.open(root: common.storeRoot(config), logger: logger)
         try await HoardServer(settings: settings, store: store, logger: logger).run()
     }
