@@ -23,8 +23,11 @@ import Testing
             #expect(try await client.send(.post, "/v2/team/app/blobs/uploads/", auth: wrong).status == .unauthorized)
             #expect(try await client.send(.get, "/v2/", auth: wrong).status == .unauthorized)
             #expect(try await client.send(.post, "/v2/team/app/blobs/uploads/").status == .accepted)
-            // Reads stay anonymous.
-            #expect(try await client.send(.get, "/v2/", auth: nil).status == .ok)
+            // The probe tells anonymous clients how to authenticate; reads themselves stay open.
+            let probe = try await client.send(.get, "/v2/", auth: nil)
+            #expect(probe.status == .unauthorized && probe.headers[.wwwAuthenticate]?.hasPrefix("Bearer realm=") == true)
+            #expect(try await client.send(.get, "/v2/").status == .ok)
+            #expect(try await client.send(.get, "/v2/team/app/tags/list", auth: nil).status == .notFound)
         }
     }
 

@@ -55,6 +55,12 @@ final class OCIAuthenticator: Sendable {
         let action = route.requiredAction
         let isWrite = action == "push" || action == "delete"
         let principal = try await principal(of: request, route: route)
+        // Clients such as skopeo learn how to authenticate only from the `GET /v2/` probe: when
+        // pushes need credentials, an anonymous probe gets the challenge (as on Docker Hub and
+        // docker-registry). Pulls stay open: anonymous tokens from /token, or no token at all.
+        if case .apiVersionCheck = route, case .anonymous = principal, htpasswd != nil {
+            throw challenge(route, request: request, error: nil, message: "authenticate to push; pulls are open (anonymous tokens from /token)")
+        }
         guard isWrite || authReads else { return }
         if isWrite && htpasswd == nil {
             throw OCIAuthFailure(

@@ -22,6 +22,11 @@ struct OCIBlobRoutes {
             .cacheControl: "max-age=31536000",
         ]
         let size = file.size
+        // An empty blob has no byte to range over: always the whole (empty) body.
+        guard size > 0 else {
+            headers[.contentLength] = "0"
+            return Response(status: .ok, headers: headers, body: ResponseBody())
+        }
         let range: ClosedRange<Int64>
         let status: HTTPResponse.Status
         switch ByteRangeRequest(header: request.headers[.range], size: size) {
@@ -36,8 +41,8 @@ struct OCIBlobRoutes {
             headers[.contentRange] = "bytes */\(size)"
             return .oci(OCIError(.blobUnknown, "range \(request.headers[.range] ?? "") is outside the blob of \(size) bytes", status: 416), headers: headers)
         }
-        headers[.contentLength] = String(size == 0 ? 0 : range.count)
-        if head || size == 0 {
+        headers[.contentLength] = String(range.count)
+        if head {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         return Response(status: status, headers: headers, body: OCIBlobResponse.body(file, range: range))

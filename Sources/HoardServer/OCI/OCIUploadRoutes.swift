@@ -14,7 +14,7 @@ struct OCIUploadRoutes {
     let uploads: UploadSessions
     let logger: Logger
 
-    func start(_ repository: RepositoryName, _ start: UploadStart, request: Request, canPull: (RepositoryName) -> Bool) async throws -> Response {
+    func start(_ repository: RepositoryName, _ start: UploadStart, request: Request) async throws -> Response {
         switch start {
         case .session:
             return try await openSession(repository)
@@ -34,7 +34,7 @@ struct OCIUploadRoutes {
             if let blob = try await resolve(digest) {
                 let mountable: Bool
                 if let from {
-                    mountable = canPull(from) ? try await store.index.ociHasBlob(repository: from.value, digest: blob) : false
+                    mountable = try await store.index.ociHasBlob(repository: from.value, digest: blob)
                 } else {
                     mountable = try await store.existingBlob(blob) != nil
                 }
