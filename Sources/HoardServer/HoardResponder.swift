@@ -17,7 +17,10 @@ struct HoardResponder: HTTPResponder {
             let response = await oci.respond(to: request)
             return request.method == .head ? response.withoutBody() : response
         }
-        if path == "/token" { return await oci.respondToken(to: request) }
+        if path == "/token" {
+            let response = await oci.respondToken(to: request)
+            return request.method == .head ? response.withoutBody() : response
+        }
         let response: Response
         switch (request.method, path) {
         case (.get, "/healthz"), (.head, "/healthz"):
