@@ -64,10 +64,13 @@ let package = Package(
         .target(
             name: "HoardServer",
             dependencies: [
-                "HoardStore", "HoardUpstream", "HoardConda",
+                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // TLS for both fronts, and NIO's thread pool for blocking file reads.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -107,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "HoardServerTests",
             dependencies: [
-                "HoardServer", "HoardStore",
+                "HoardServer", "HoardStore", "HoardOCI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -14,6 +14,13 @@ public struct HoardConfig: Sendable, Equatable {
     public var channels: [ChannelSetting] = []
     public var upstreamTimeout: Duration?
     public var repodataTTL: Duration?
+    /// `[oci] htpasswd`: users who may push to the OCI front.
+    public var ociHtpasswd: String?
+    /// `[oci] auth_reads`: pulls need credentials too.
+    public var ociAuthReads: Bool?
+    /// `[tls] cert` and `[tls] key`: serve HTTPS with these PEM files.
+    public var tlsCert: String?
+    public var tlsKey: String?
 
     public init() {}
 
@@ -40,7 +47,7 @@ public struct HoardConfig: Sendable, Equatable {
         }
         let reader = TableReader(table: table, name: "", path: path, locator: KeyLocator(source: text))
         var config = HoardConfig()
-        try reader.expectOnly(["store", "server", "log", "channels", "upstream", "repodata"])
+        try reader.expectOnly(["store", "server", "log", "channels", "upstream", "repodata", "oci", "tls"])
 
         if let store = try reader.table("store") {
             try store.expectOnly(["root", "max_size"])
@@ -88,6 +95,7 @@ public struct HoardConfig: Sendable, Equatable {
             try repodata.expectOnly(["ttl"])
             config.repodataTTL = try repodata.duration("ttl")
         }
+        try parseOCI(reader, into: &config)
         return config
     }
 

@@ -10,9 +10,18 @@ struct HoardResponder: HTTPResponder {
     let store: Store
     let conda: CondaFront
     let logger: Logger
+    let oci: OCIFront
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
+        if path == "/v2" || path.hasPrefix("/v2/") {
+            let response = await oci.respond(to: request)
+            return request.method == .head ? response.withoutBody() : response
+        }
+        if path == "/token" {
+            let response = await oci.respondToken(to: request)
+            return request.method == .head ? response.withoutBody() : response
+        }
         let response: Response
         switch (request.method, path) {
         case (.get, "/healthz"), (.head, "/healthz"):

@@ -54,7 +54,9 @@ public struct HoardApplication: Sendable {
     let upstream: HTTPUpstream
     let worker: NIOThreadPool
 
-    public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// Builds the application; `onRunning` receives the bound port (useful with port 0).
+    /// Throws when the htpasswd file, the token key or the TLS files cannot be used.
+    public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let settings = server.settings
         let store = server.store
         let logger = server.logger
@@ -71,10 +73,15 @@ public struct HoardApplication: Sendable {
             logger: logger
         )
         let host = settings.host
+        let oci = try OCIFront(store: store, settings: settings, logger: logger)
         return Application(
-            responder: HoardResponder(store: store, conda: conda, logger: logger),
+            responder: HoardResponder(store: store, conda: conda, logger: logger, oci: oci),
+            server: try TLSSetup.serverBuilder(settings.tls),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
-            services: [MaintenanceService(store: store, settings: settings, logger: logger)],
+            services: [
+                MaintenanceService(store: store, settings: settings, logger: logger),
+                UploadJanitor(uploads: oci.uploads, interval: .seconds(300)),
+            ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("hoard listening", metadata: [

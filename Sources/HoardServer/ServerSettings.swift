@@ -9,6 +9,10 @@ public struct ServerSettings: Sendable {
     public var maxSize: ByteSize?
     /// How often collected access times are written and eviction runs.
     public var maintenanceInterval: Duration
+    /// The OCI front: auth and upload sessions.
+    public var oci = OCISettings()
+    /// Serve HTTPS with these files; nil: plain HTTP.
+    public var tls: TLSFiles?
 
     /// The conda channels served, by name.
     public var channels: [CondaChannel]

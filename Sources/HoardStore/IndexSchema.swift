@@ -85,6 +85,20 @@ enum IndexSchema {
             // Which upstream URL the stored validators belong to (repodata.json.zst or .json).
             try db.execute(sql: "ALTER TABLE repodata ADD COLUMN upstream_url TEXT")
         }
+        // Appended last so it applies after any migration registered before it; it only adds a table.
+        migrator.registerMigration("v3: oci digest aliases and pushed digests") { db in
+            // OCI digests of another algorithm (sha512) naming a blob stored under its sha256.
+            try db.execute(sql: """
+                CREATE TABLE oci_digest_alias (
+                    alias  TEXT PRIMARY KEY NOT NULL,
+                    digest TEXT NOT NULL REFERENCES blob(digest) ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                CREATE INDEX oci_digest_alias_digest ON oci_digest_alias (digest);
+                -- The digest a manifest was pushed under when it is not its sha256 (a sha512 PUT),
+                -- so pulls by tag answer with the digest the client pushed.
+                ALTER TABLE oci_manifest ADD COLUMN pushed_digest TEXT;
+                """)
+        }
         return migrator
     }
 }

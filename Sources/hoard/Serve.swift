@@ -30,6 +30,17 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .long, help: "The longest wait for an upstream to answer, or to send more of a body, e.g. 30s. Default: 30s.")
     var upstreamTimeout: String?
+    @Option(name: .long, help: "An htpasswd file (bcrypt, `htpasswd -B`) of the users who may push to the OCI registry. Without it the registry is read-only.")
+    var htpasswd: String?
+
+    @Flag(name: .long, help: "Make pulls from the OCI registry need credentials too (default: anonymous pulls).")
+    var ociAuthReads = false
+
+    @Option(name: .long, help: "Serve HTTPS with this PEM certificate chain (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
 
     func run() async throws {
         let config = try common.loadConfig()
@@ -52,6 +63,12 @@ struct Serve: AsyncParsableCommand {
         }
         settings.repodataTTL = try repodataTTL.map { try Self.duration($0, "--repodata-ttl") } ?? config.repodataTTL
         settings.upstreamTimeout = try upstreamTimeout.map { try Self.duration($0, "--upstream-timeout") } ?? config.upstreamTimeout ?? settings.upstreamTimeout
+        settings.oci.htpasswdPath = htpasswd ?? config.ociHtpasswd
+        settings.oci.authReads = ociAuthReads || (config.ociAuthReads ?? false)
+        let cert = tlsCert ?? config.tlsCert
+        let key = tlsKey ?? config.tlsKey
+        guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if let cert, let key { settings.tls = TLSFiles(certificatePath: cert, privateKeyPath: key) }
         let store = try await Store.open(root: common.storeRoot(config), logger: logger)
         try await HoardServer(settings: settings, store: store, logger: logger).run()
     }

@@ -72,6 +72,10 @@ final class HoardProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        // The handler may not have seen the last bytes yet: take the rest directly.
+        errors.fileHandleForReading.readabilityHandler = nil
+        let rest = errors.fileHandleForReading.readDataToEndOfFile()
+        lock.withLock { captured.append(rest) }
         return process.terminationStatus
     }
 

@@ -1,0 +1,145 @@
+import Foundation
+import HoardOCI
+import Hummingbird
+import NIOPosix
+import Synchronization
+
+/// Who a request acts as once its credentials were checked.
+enum OCIPrincipal: Sendable {
+    case anonymous
+    /// A user of the htpasswd file (Basic credentials checked).
+    case user(String)
+    /// A bearer token issued by `/token`.
+    case token(TokenClaims)
+}
+
+/// Why a request was refused; `response` is the 401 to send.
+struct OCIAuthFailure: Error, Sendable {
+    let error: OCIError
+    let challenge: String?
+
+    var response: Response {
+        var headers: HTTPFields = [:]
+        if let challenge { headers[.wwwAuthenticate] = challenge }
+        return .oci(error, headers: headers)
+    }
+}
+
+/// Decides who may do what on the OCI front.
+///
+/// Writes (push, delete) need a user of the htpasswd file, by Basic credentials or by a bearer
+/// token from `/token`; without an htpasswd file the front is read-only. Reads are anonymous unless
+/// `authReads` is set. Bad credentials are always refused, even where none were needed.
+final class OCIAuthenticator: Sendable {
+    static let service = "hoard"
+
+    let htpasswd: Htpasswd?
+    let authReads: Bool
+    let tokens: TokenIssuer
+    let tls: Bool
+    private let cacheLifetime: Duration
+    /// Hashes of credentials that passed bcrypt recently, with when they stop counting. Keyed by
+    /// a hash so no password is kept in memory.
+    private let verified = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    init(settings: OCISettings, tokenSecret: [UInt8], tls: Bool) throws {
+        htpasswd = try settings.htpasswdPath.map { (path) throws(HtpasswdError) in try Htpasswd(path: path) }
+        authReads = settings.authReads
+        tokens = try TokenIssuer(secret: tokenSecret, service: Self.service, lifetime: TimeInterval(settings.tokenLifetime.components.seconds))
+        cacheLifetime = settings.credentialCacheLifetime
+        self.tls = tls
+    }
+
+    /// Throws `OCIAuthFailure` when `route` is not allowed for this request.
+    func authorize(_ route: OCIRoute, request: Request) async throws(OCIAuthFailure) {
+        let action = route.requiredAction
+        let isWrite = action == "push" || action == "delete"
+        let principal = try await principal(of: request, route: route)
+        // Clients such as skopeo learn how to authenticate only from the `GET /v2/` probe: when
+        // pushes need credentials, an anonymous probe gets the challenge (as on Docker Hub and
+        // docker-registry). Pulls stay open: anonymous tokens from /token, or no token at all.
+        if case .apiVersionCheck = route, case .anonymous = principal, htpasswd != nil {
+            throw challenge(route, request: request, error: nil, message: "authenticate to push; pulls are open (anonymous tokens from /token)")
+        }
+        guard isWrite || authReads else { return }
+        if isWrite && htpasswd == nil {
+            throw OCIAuthFailure(
+                error: OCIError(.unauthorized, "this hoard is read-only: pushes and deletes are enabled by starting it with --htpasswd FILE (or [oci] htpasswd in the config)"),
+                challenge: nil)
+        }
+        switch principal {
+        case .user:
+            return
+        case .token(let claims):
+            guard let repository = route.repository, let action else { return }  // /v2/ and _catalog
+            if claims.allows(action, on: repository) { return }
+            throw challenge(route, request: request, error: "insufficient_scope", message: "the token does not grant \(action) on \(repository)")
+        case .anonymous:
+            throw challenge(route, request: request, error: nil, message: isWrite ? "pushing and deleting need credentials" : "this registry needs credentials")
+        }
+    }
+
+    /// Checks the request's credentials, if any: Basic against htpasswd, Bearer against our key.
+    func principal(of request: Request, route: OCIRoute?) async throws(OCIAuthFailure) -> OCIPrincipal {
+        guard let header = request.headers[.authorization] else { return .anonymous }
+        if header.lowercased().hasPrefix("bearer ") {
+            let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            do {
+                return .token(try tokens.verify(token))
+            } catch {
+                throw challenge(route, request: request, error: "invalid_token", message: error.message)
+            }
+        }
+        let credentials: BasicCredentials?
+        do {
+            credentials = try BasicCredentials(authorizationHeader: header)
+        } catch {
+            throw challenge(route, request: request, error: nil, message: error.message)
+        }
+        // Another scheme, or Basic on a read-only hoard: nobody to check against.
+        guard let credentials, htpasswd != nil else { return .anonymous }
+        guard await verify(credentials) else {
+            throw challenge(route, request: request, error: nil, message: "invalid username or password")
+        }
+        return .user(credentials.username)
+    }
+
+    /// bcrypt (~80 ms) on NIO's thread pool, remembered for a short while after success.
+    func verify(_ credentials: BasicCredentials) async -> Bool {
+        guard let htpasswd else { return false }
+        let key = OCIDigest.compute(.sha256, of: Array("\(credentials.username)\u{0}\(credentials.password)".utf8)).hex
+        let now = ContinuousClock.now
+        let cached = verified.withLock { cache -> Bool in
+            if let until = cache[key], until > now { return true }
+            cache[key] = nil
+            return false
+        }
+        if cached { return true }
+        let ok = (try? await NIOThreadPool.singleton.runIfActive { htpasswd.verify(credentials) }) ?? false
+        if ok {
+            let lifetime = cacheLifetime
+            verified.withLock { cache in
+                if cache.count > 1000 { cache.removeAll() }  // bounded: a cache, not a record
+                cache[key] = now + lifetime
+            }
+        }
+        return ok
+    }
+
+    /// A 401 with the Bearer challenge pointing at this server's `/token`.
+    func challenge(_ route: OCIRoute?, request: Request, error: String?, message: String) -> OCIAuthFailure {
+        var scopes: [Scope] = []
+        if let route, let repository = route.repository, let action = route.requiredAction {
+            let actions = action == "pull" ? ["pull"] : action == "push" ? ["pull", "push"] : [action]
+            scopes = [Scope(name: repository.value, actions: actions)]
+        }
+        let challenge = AuthChallenge.bearer(realm: realm(for: request), service: Self.service, scopes: scopes, error: error)
+        return OCIAuthFailure(error: OCIError(.unauthorized, message), challenge: challenge)
+    }
+
+    /// `<scheme>://<host the client used>/token`.
+    func realm(for request: Request) -> String {
+        let host = request.head.authority ?? "127.0.0.1"
+        return (tls ? "https://" : "http://") + host + "/token"
+    }
+}

@@ -1,0 +1,111 @@
+import HoardOCI
+import HoardStore
+import Hummingbird
+import Logging
+
+/// The OCI distribution front (`/v2/…`) and its token endpoint (`/token`): parses the request
+/// into an `OCIRoute` before anything touches the store, checks auth, and answers every failure
+/// with the spec's JSON error body.
+struct OCIFront: Sendable {
+    let store: Store
+    let auth: OCIAuthenticator
+    let uploads: UploadSessions
+    let logger: Logger
+
+    init(store: Store, settings: ServerSettings, logger: Logger) throws {
+        self.store = store
+        self.logger = logger
+        auth = try OCIAuthenticator(
+            settings: settings.oci, tokenSecret: try TokenKey.loadOrCreate(root: store.layout.root), tls: settings.tls != nil)
+        uploads = UploadSessions(directory: store.layout.uploadsDirectory, expiry: settings.oci.uploadExpiry, logger: logger)
+    }
+
+    func respond(to request: Request) async -> Response {
+        let route: OCIRoute
+        do {
+            route = try OCIRoute.parse(
+                method: request.method.rawValue, rawPath: request.uri.path, query: try OCIRoute.parseQuery(request.uri.query ?? ""))
+        } catch {
+            var headers: HTTPFields = [:]
+            if let allow = error.allowHeader { headers[.allow] = allow }
+            return .oci(error.ociError, headers: headers)
+        }
+        do {
+            try await auth.authorize(route, request: request)
+            var response = try await dispatch(route, request: request)
+            response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
+            return response
+        } catch let failure as OCIAuthFailure {
+            return failure.response
+        } catch let error as OCIError {
+            return .oci(error)
+        } catch let error as OCIResponseError {
+            return .oci(error.error, headers: error.headers)
+        } catch let error as StoreError {
+            return .oci(Self.ociError(error))
+        } catch {
+            logger.error("OCI request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return .oci(OCIError(.unsupported, "internal error: \(error)", status: 500))
+        }
+    }
+
+    func respondToken(to request: Request) async -> Response {
+        await TokenRoute(auth: auth).respond(to: request)
+    }
+
+    private func dispatch(_ route: OCIRoute, request: Request) async throws -> Response {
+        let manifests = OCIManifestRoutes(store: store)
+        let blobs = OCIBlobRoutes(store: store)
+        let listings = OCIListingRoutes(store: store)
+        let upload = OCIUploadRoutes(store: store, uploads: uploads, logger: logger)
+        switch route {
+        case .apiVersionCheck:
+            return .bytes(.ok, Array("{}".utf8), contentType: "application/json")
+        case .catalog(let page):
+            return try await listings.catalog(page)
+        case .listTags(let name, let page):
+            return try await listings.tags(name, page)
+        case .getManifest(let name, let reference, let head):
+            return try await manifests.get(name, reference, head: head)
+        case .putManifest(let name, let reference, let extraTags):
+            return try await manifests.put(name, reference, extraTags: extraTags, request: request)
+        case .deleteManifest(let name, let reference):
+            return try await manifests.delete(name, reference)
+        case .getBlob(let name, let digest, let head):
+            return try await blobs.get(name, digest, head: head, request: request)
+        case .deleteBlob(let name, let digest):
+            return try await blobs.delete(name, digest)
+        case .startUpload(let name, let start):
+            // No separate pull check on a mount source: whoever may push may read every repository
+            // (reads are open, or need any htpasswd user).
+            return try await upload.start(name, start, request: request)
+        case .uploadStatus(let name, let id):
+            return try await upload.status(name, id)
+        case .uploadChunk(let name, let id):
+            return try await upload.chunk(name, id, request: request)
+        case .finishUpload(let name, let id, let digest):
+            return try await upload.finish(name, id, digest: digest, request: request)
+        case .cancelUpload(let name, let id):
+            return try await upload.cancel(name, id)
+        case .referrers(let name, let digest, let artifactType):
+            return try await listings.referrers(name, digest, artifactType: artifactType)
+        }
+    }
+
+    static func ociError(_ error: StoreError) -> OCIError {
+        switch error {
+        case .digestMismatch(let expected, let actual):
+            OCIError(.digestInvalid, "the uploaded bytes hash to \(actual), not \(expected); nothing was stored")
+        case .sizeMismatch:
+            OCIError(.sizeInvalid, error.description)
+        case .invalidDigest:
+            OCIError(.digestInvalid, error.description)
+        case .blobNotFound:
+            OCIError(.blobUnknown, error.description)
+        case .diskFull:
+            OCIError(.unsupported, error.description, status: 507)
+        default:
+            OCIError(.unsupported, error.description, status: 500)
+        }
+    }
+}

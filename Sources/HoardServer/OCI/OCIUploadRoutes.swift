@@ -1,0 +1,156 @@
+import HoardOCI
+import HoardStore
+import Hummingbird
+import Logging
+
+/// `POST /v2/<name>/blobs/uploads/` and the session endpoints (PATCH, PUT, GET, DELETE).
+///
+/// Bytes of a monolithic upload (POST `?digest=`, or a session closed by a PUT carrying the
+/// whole blob) stream straight into the store's writer. Chunks of a PATCH upload land in the
+/// session's file and are streamed into the store when the PUT closes it, so a restart between
+/// chunks loses nothing. Either way the digest is checked before anything is published.
+struct OCIUploadRoutes {
+    let store: Store
+    let uploads: UploadSessions
+    let logger: Logger
+
+    func start(_ repository: RepositoryName, _ start: UploadStart, request: Request) async throws -> Response {
+        switch start {
+        case .session:
+            return try await openSession(repository)
+        case .monolithic(let digest):
+            var sink = try VerifyingSink(store: store, digest: digest)
+            do {
+                for try await buffer in request.body { try sink.write(buffer) }
+            } catch {
+                sink.abort()
+                throw error
+            }
+            let record = try await sink.commit(into: store)
+            return try await published(repository, digest, record)
+        case .mount(let digest, let from):
+            // Any blob hoard holds can be mounted (storage is shared by digest); a named source must
+            // really hold it, or the client falls back to a normal upload (202) as the spec says.
+            if let blob = try await resolve(digest) {
+                let mountable: Bool
+                if let from {
+                    mountable = try await store.index.ociHasBlob(repository: from.value, digest: blob)
+                } else {
+                    mountable = try await store.existingBlob(blob) != nil
+                }
+                if mountable {
+                    try await store.index.ociAddBlob(repository: repository.value, digest: blob, alias: digest.algorithm == .sha256 ? nil : digest.description)
+                    return created(repository, digest)
+                }
+            }
+            return try await openSession(repository)
+        }
+    }
+
+    func status(_ repository: RepositoryName, _ id: UploadSessionID) async throws -> Response {
+        let session = try await uploads.peek(id, repository: repository)
+        return .empty(.noContent, headers: progressHeaders(repository.value, session.id.uuidString.lowercased(), size: session.size))
+    }
+
+    func chunk(_ repository: RepositoryName, _ id: UploadSessionID, request: Request) async throws -> Response {
+        let session = try await uploads.acquire(id, repository: repository)
+        do {
+            try checkRange(request, session: session, id: id)
+            let appender = try UploadAppender(path: session.dataPath)
+            for try await buffer in request.body { try appender.append(buffer) }
+            await uploads.release(session)
+        } catch {
+            await uploads.release(session)
+            throw error
+        }
+        let now = try await uploads.peek(id, repository: repository)
+        return .empty(.accepted, headers: progressHeaders(repository.value, id.value, size: now.size))
+    }
+
+    func finish(_ repository: RepositoryName, _ id: UploadSessionID, digest: OCIDigest, request: Request) async throws -> Response {
+        let session = try await uploads.acquire(id, repository: repository)
+        var sink: VerifyingSink?
+        do {
+            try checkRange(request, session: session, id: id)
+            var s = try VerifyingSink(store: store, digest: digest)
+            sink = s
+            if session.size > 0 {
+                try UploadReader.forEachChunk(of: session.dataPath) { try s.write($0) }
+            }
+            for try await buffer in request.body { try s.write(buffer) }
+            let record = try await s.commit(into: store)
+            await uploads.remove(session)
+            return try await published(repository, digest, record)
+        } catch let error as OCIError where error.code == .digestInvalid {
+            await uploads.remove(session)
+            throw error
+        } catch let error as StoreError {
+            sink?.abort()
+            switch error {
+            case .digestMismatch, .sizeMismatch: await uploads.remove(session)
+            default: await uploads.release(session)
+            }
+            throw error
+        } catch {
+            sink?.abort()
+            await uploads.release(session)
+            throw error
+        }
+    }
+
+    func cancel(_ repository: RepositoryName, _ id: UploadSessionID) async throws -> Response {
+        let session = try await uploads.acquire(id, repository: repository)
+        await uploads.remove(session)
+        return .empty(.noContent)
+    }
+
+    // MARK: Helpers
+
+    private func openSession(_ repository: RepositoryName) async throws -> Response {
+        let id = try await uploads.create(repository: repository)
+        return .empty(.accepted, headers: progressHeaders(repository.value, id.uuidString.lowercased(), size: 0))
+    }
+
+    /// The sha256 blob a digest names, if hoard has it.
+    private func resolve(_ digest: OCIDigest) async throws -> BlobDigest? {
+        switch digest.algorithm {
+        case .sha256: return try BlobDigest(parsing: digest.hex)
+        case .sha512: return try await store.index.ociAlias(digest.description)
+        }
+    }
+
+    private func published(_ repository: RepositoryName, _ digest: OCIDigest, _ record: BlobRecord) async throws -> Response {
+        try await store.index.ociAddBlob(
+            repository: repository.value, digest: record.digest, alias: digest.algorithm == .sha256 ? nil : digest.description)
+        return created(repository, digest)
+    }
+
+    private func created(_ repository: RepositoryName, _ digest: OCIDigest) -> Response {
+        .empty(.created, headers: [.location: "/v2/\(repository.value)/blobs/\(digest)", .dockerContentDigest: digest.description])
+    }
+
+    /// A chunk must start where the session ends; 416 (with where it ends) otherwise.
+    private func checkRange(_ request: Request, session: UploadSession, id: UploadSessionID) throws {
+        let length = request.headers[.contentLength].flatMap { Int64($0) }
+        do {
+            try UploadProgress.checkChunk(contentRange: request.headers[.contentRange], currentOffset: session.size, bodyLength: length)
+        } catch {
+            throw OCIResponseError(error: error.ociError, headers: progressHeaders(session.repository, id.value, size: session.size))
+        }
+    }
+
+    /// `repository` is a validated name (from the route, or read back from the session state).
+    private func progressHeaders(_ repository: String, _ id: String, size: Int64) -> HTTPFields {
+        [
+            .location: "/v2/\(repository)/blobs/uploads/\(id)",
+            .range: UploadProgress.rangeHeader(receivedBytes: size),
+            .dockerUploadUUID: id,
+        ]
+    }
+}
+
+/// An OCI error that also carries headers (a 416 says where the upload stands).
+struct OCIResponseError: Error {
+    let error: OCIError
+    let headers: HTTPFields
+}
