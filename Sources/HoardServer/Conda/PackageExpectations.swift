@@ -15,8 +15,9 @@ final class PackageExpectations: Sendable {
     let documents: DocumentCache
     let worker: NIOThreadPool
 
-    /// Record maps by the digest of the repodata.json they came from; built once per snapshot.
-    private let maps = Mutex<[BlobDigest: Task<[String: PackageDigest], any Error>]>([:])
+    /// The record map of each subdir's current repodata.json, built once per snapshot; a new
+    /// snapshot replaces the old map, so memory stays one map per subdir in use.
+    private let maps = Mutex<[DocumentKey: (source: BlobDigest, records: Task<[String: PackageDigest], any Error>)]>([:])
     private let shardIndexes = Mutex<[BlobDigest: ShardIndex]>([:])
 
     init(store: Store, documents: DocumentCache, worker: NIOThreadPool) {
@@ -28,7 +29,7 @@ final class PackageExpectations: Sendable {
     func expectation(channel: String, label: String, subdir: String, filename: CondaFilename) async -> Expectation? {
         let repodata = DocumentKey(channel: channel, label: label, subdir: subdir, kind: .repodata)
         if let snapshot = try? await documents.cached(repodata),
-           let record = try? await records(from: snapshot.row.digest)[filename.rawValue],
+           let record = try? await records(for: repodata, from: snapshot.row.digest)[filename.rawValue],
            let expectation = Self.expectation(record) {
             return expectation
         }
@@ -54,11 +55,9 @@ final class PackageExpectations: Sendable {
         return Expectation(digest: digest, size: record.size.map { Int64($0) })
     }
 
-    private func records(from digest: BlobDigest) async throws -> [String: PackageDigest] {
+    private func records(for key: DocumentKey, from digest: BlobDigest) async throws -> [String: PackageDigest] {
         let task = maps.withLock { maps in
-            if let task = maps[digest] { return task }
-            // Keep the maps of the newest few snapshots only; each can hold 500k records.
-            if maps.count >= 8 { maps.removeAll() }
+            if let current = maps[key], current.source == digest { return current.records }
             let store = self.store
             let worker = self.worker
             let task = Task {
@@ -75,7 +74,7 @@ final class PackageExpectations: Sendable {
                     return try RepodataRecords.build(buffer)
                 }
             }
-            maps[digest] = task
+            maps[key] = (digest, task)
             return task
         }
         return try await task.value
