@@ -24,6 +24,8 @@ let package = Package(
         // C libraries from Debian (libzstd-dev, libarchive-dev).
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // glibc's mallopt: bounded memory when streaming large blobs (AllocatorTuning.swift).
+        .systemLibrary(name: "CMalloc"),
         // libxcrypt (Debian libcrypt-dev): bcrypt verification for htpasswd entries.
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         // A small C API over simdjson (Debian libsimdjson-dev): repodata records at 300 MB scale.
@@ -64,7 +66,7 @@ let package = Package(
         .target(
             name: "HoardServer",
             dependencies: [
-                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI",
+                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI", "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // TLS for both fronts, and NIO's thread pool for blocking file reads.

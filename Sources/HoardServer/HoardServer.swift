@@ -20,6 +20,7 @@ public struct HoardServer: Sendable {
 
     /// Runs until SIGINT or SIGTERM, then finishes in-flight requests and writes pending state.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        AllocatorTuning.apply()
         try await withServices { application in
             try await application.makeApplication(onRunning: onRunning).runService(gracefulShutdownSignals: [.sigterm, .sigint])
         }
