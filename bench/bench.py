@@ -1,0 +1,660 @@
+#!/usr/bin/env python3
+"""hoard benchmarks against Debian nginx (static, proxy_store) and quetz-server's proxy channel.
+
+Usage: bench.py SECTION...   (sections: setup cached repodata cold quetz-cached singleflight
+                              memory pipeline summary stop; `all` runs them in order)
+
+Everything lives under $BENCH_WORK (default /tmp/hoard-bench); results accumulate in
+$BENCH_WORK/results.json (one entry per figure, with the load averages when it was taken) and
+`summary` prints them as a markdown table. Servers bind 127.0.0.1 only; every load loop is
+bounded in time. Environment: HOARD (binary), REPODATA_BENCH (binary), QUETZ_VENV,
+COLD_RUNS (default 5), COLD_1G_RUNS (default 3, 0 skips), CURL_RUNS (default 7), WRK_SECONDS (10).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+W = os.environ.get("BENCH_WORK", "/tmp/hoard-bench")
+HOARD = os.environ.get("HOARD", os.path.join(REPO, ".build/release/hoard"))
+REPODATA_BENCH = os.environ.get("REPODATA_BENCH", os.path.join(REPO, ".build/release/hoard-repodata-bench"))
+QUETZ_VENV = os.environ.get("QUETZ_VENV", "/tmp/quetz-venv")
+COLD_RUNS = int(os.environ.get("COLD_RUNS", "5"))
+COLD_1G_RUNS = int(os.environ.get("COLD_1G_RUNS", "3"))
+CURL_RUNS = int(os.environ.get("CURL_RUNS", "7"))
+WRK_SECONDS = int(os.environ.get("WRK_SECONDS", "10"))
+
+UP, STATIC, PSTORE, HOARD_PORT, QUETZ_PORT = 18081, 18082, 18083, 18090, 18095
+CHANNEL = os.path.join(W, "www/channel")          # the upstream conda channel (noarch only)
+BIGCHAN = os.path.join(W, "www/bigchan")          # upstream with the 500k-record repodata
+MiB = 1 << 20
+FILE_100M = "bench-1.0-0_100m.conda"
+FILE_1G = "bench-1.0-0_1g.conda"
+SMALL_PACKAGES = 12                               # makes noarch/repodata.json a few KB
+
+
+def cold_name(kind: str, i) -> str:
+    return f"cold{kind}-1.0-r{i}.conda"
+
+
+# ---------------------------------------------------------------- helpers
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def loadavg() -> str:
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def results() -> dict:
+    path = os.path.join(W, "results.json")
+    return json.load(open(path)) if os.path.exists(path) else {}
+
+
+def record(key: str, **fields):
+    data = results()
+    fields["load"] = fields.get("load", loadavg())
+    fields["at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    data[key] = fields
+    with open(os.path.join(W, "results.json.tmp"), "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+    os.replace(os.path.join(W, "results.json.tmp"), os.path.join(W, "results.json"))
+    log(f"  == {key}: {fields}")
+
+
+def curl(url: str, out: str = "/dev/null") -> dict:
+    fmt = "%{http_code} %{time_starttransfer} %{time_total} %{size_download}"
+    p = subprocess.run(["curl", "-s", "-o", out, "-w", fmt, url], capture_output=True, text=True, timeout=600)
+    code, ttfb, total, size = p.stdout.split()
+    return {"code": int(code), "ttfb": float(ttfb), "total": float(total), "size": int(size),
+            "mibs": int(size) / MiB / float(total) if float(total) > 0 else 0.0}
+
+
+def get_ok(url: str, size: int | None = None) -> dict:
+    r = curl(url)
+    if r["code"] != 200 or (size is not None and r["size"] != size):
+        raise SystemExit(f"GET {url}: {r}")
+    return r
+
+
+def wrk(url: str, threads: int, conns: int, seconds: int = WRK_SECONDS) -> dict:
+    p = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", url],
+                       capture_output=True, text=True, timeout=seconds + 60)
+    out = p.stdout
+    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
+    m = re.search(r"Transfer/sec:\s*([\d.]+)(B|KB|MB|GB)", out)
+    scale = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[m.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockerr = re.search(r"Socket errors: (.*)", out)
+    p50 = re.search(r"50%\s+(\S+)", out)
+    p99 = re.search(r"99%\s+(\S+)", out)
+    return {"rps": rps, "mibs": float(m.group(1)) * scale / MiB, "non2xx": int(errors.group(1)) if errors else 0,
+            "sockerr": sockerr.group(1) if sockerr else "", "p50": p50.group(1) if p50 else "",
+            "p99": p99.group(1) if p99 else ""}
+
+
+def wait_http(url: str, seconds: float = 60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                r.read()
+                return
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up in {seconds}s")
+
+
+def vmhwm_kb(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def warm_page_cache(path: str):
+    with open(path, "rb") as f:
+        while f.read(16 << 20):
+            pass
+
+
+def median(values):
+    return statistics.median(values)
+
+
+# ---------------------------------------------------------------- hoard
+
+class Hoard:
+    """One hoard process on a fresh (or given) root."""
+
+    def __init__(self, root: str | None = None, fresh: bool = True, upstreams=None):
+        self.root = root or os.path.join(W, "hoard-root")
+        if fresh and os.path.exists(self.root):
+            shutil.rmtree(self.root)
+        os.makedirs(self.root, exist_ok=True)
+        upstreams = upstreams or {"bench": f"http://127.0.0.1:{UP}/channel"}
+        args = [HOARD, "serve", "--root", self.root, "--host", "127.0.0.1", "--port", str(HOARD_PORT),
+                "--log-level", "warning"]
+        for name, url in upstreams.items():
+            args += ["--upstream", f"{name}={url}"]
+        self.log = open(os.path.join(W, "logs/hoard.log"), "a")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{HOARD_PORT}"
+        wait_http(self.base + "/healthz")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# ---------------------------------------------------------------- nginx
+
+NGINX_CONF = """
+user root;  # the workers write proxy_store files into the bench work dir
+worker_processes 2;
+pid {w}/nginx/nginx.pid;
+error_log {w}/nginx/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    default_type application/octet-stream;
+    types {{ application/json json; }}
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 10000000;
+    keepalive_timeout 65;
+    access_log off;
+    client_body_temp_path {w}/nginx/tmp/body;
+    proxy_temp_path {w}/nginx/tmp/proxy;
+    fastcgi_temp_path {w}/nginx/tmp/fastcgi;
+    uwsgi_temp_path {w}/nginx/tmp/uwsgi;
+    scgi_temp_path {w}/nginx/tmp/scgi;
+
+    # The upstream conda channel(s); its access log counts upstream requests.
+    server {{
+        listen 127.0.0.1:{up};
+        root {w}/www;
+        access_log {w}/nginx/upstream.log;
+    }}
+    # The static reference for cached figures: the same files, no log.
+    server {{
+        listen 127.0.0.1:{static};
+        root {w}/www;
+    }}
+    # Pull-through reference: proxy_pass + proxy_store from the upstream.
+    server {{
+        listen 127.0.0.1:{pstore};
+        location / {{
+            root {w}/pstore;
+            try_files $uri @fetch;
+        }}
+        location @fetch {{
+            proxy_pass http://127.0.0.1:{up};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffer_size 256k;
+            proxy_buffers 16 256k;
+            proxy_busy_buffers_size 512k;
+            proxy_store on;
+            proxy_store_access user:rw group:rw all:r;
+            proxy_temp_path {w}/pstore-tmp;
+            root {w}/pstore;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_pid() -> int | None:
+    path = os.path.join(W, "nginx/nginx.pid")
+    if not os.path.exists(path):
+        return None
+    pid = int(open(path).read().strip() or 0)
+    try:
+        os.kill(pid, 0)
+        return pid
+    except OSError:
+        return None
+
+
+def start_nginx():
+    if nginx_pid():
+        return
+    for d in ("nginx/tmp", "pstore", "pstore-tmp", "logs"):
+        os.makedirs(os.path.join(W, d), exist_ok=True)
+    conf = os.path.join(W, "nginx/nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(w=W, up=UP, static=STATIC, pstore=PSTORE))
+    subprocess.run(["nginx", "-c", conf, "-p", os.path.join(W, "nginx")], check=True)
+    wait_http(f"http://127.0.0.1:{STATIC}/channel/noarch/repodata.json")
+
+
+def stop_nginx():
+    pid = nginx_pid()
+    if pid:
+        os.kill(pid, signal.SIGQUIT)
+
+
+def fresh_pstore():
+    for d in ("pstore", "pstore-tmp"):
+        shutil.rmtree(os.path.join(W, d), ignore_errors=True)
+        os.makedirs(os.path.join(W, d))
+
+
+def upstream_requests(filename: str) -> int:
+    path = os.path.join(W, "nginx/upstream.log")
+    return sum(1 for line in open(path) if f"/{filename} " in line) if os.path.exists(path) else 0
+
+
+# ---------------------------------------------------------------- quetz
+
+def quetz_python() -> str:
+    return os.path.join(QUETZ_VENV, "bin/python")
+
+
+class Quetz:
+    """quetz-server 0.10.4 with one proxy channel `fixture` mirroring the upstream channel."""
+
+    def __init__(self):
+        self.dir = os.path.join(W, "quetz")
+        self.log = open(os.path.join(W, "logs/quetz.log"), "a")
+        if not os.path.exists(os.path.join(self.dir, "ready")):
+            subprocess.run([quetz_python(), os.path.join(HERE, "quetz_setup.py"), "init", self.dir],
+                           check=True, stdout=self.log, stderr=subprocess.STDOUT)
+        args = [os.path.join(QUETZ_VENV, "bin/quetz"), "start", self.dir, "--host", "127.0.0.1",
+                "--port", str(QUETZ_PORT)]
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir,
+                                     env={**os.environ, "QUETZ_CONFIG_FILE": os.path.join(self.dir, "config.toml")},
+                                     start_new_session=True)
+        self.base = f"http://127.0.0.1:{QUETZ_PORT}"
+        wait_http(self.base + "/api/channels", 90)
+        if not os.path.exists(os.path.join(self.dir, "channel-made")):
+            subprocess.run([quetz_python(), os.path.join(HERE, "quetz_setup.py"), "channel", self.dir,
+                            self.base, f"http://127.0.0.1:{UP}/channel"], check=True, stdout=self.log, stderr=subprocess.STDOUT)
+            open(os.path.join(self.dir, "channel-made"), "w").close()
+        self.channel = self.base + "/get/fixture"
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.log.close()
+
+
+def quetz_available() -> bool:
+    return os.path.exists(os.path.join(QUETZ_VENV, "bin/quetz"))
+
+
+# ---------------------------------------------------------------- sections
+
+def setup():
+    os.makedirs(os.path.join(W, "logs"), exist_ok=True)
+    makes = [FILE_100M + "=100M", FILE_1G + "=1G"]
+    makes += [f"small{i:02d}-1.{i}-0.conda=4K" for i in range(SMALL_PACKAGES)]
+    makes += [cold_name("100m", i) + "=100M" for i in range(COLD_RUNS)]
+    makes += [cold_name("100m", "sf") + "=100M", cold_name("1g", "mem") + "=1G"]
+    makes += [cold_name("1g", i) + "=1G" for i in range(COLD_1G_RUNS)]
+    args = [sys.executable, os.path.join(HERE, "index_channel.py"), CHANNEL]
+    for m in makes:
+        args += ["--make", m]
+    subprocess.run(args, check=True)
+    start_nginx()
+
+
+def cached():
+    """Cached 100 MiB package: hoard vs nginx, one curl stream and wrk -t2 -c4."""
+    with Hoard() as h:
+        url_h = f"{h.base}/bench/noarch/{FILE_100M}"
+        url_n = f"http://127.0.0.1:{STATIC}/channel/noarch/{FILE_100M}"
+        warm_page_cache(os.path.join(CHANNEL, "noarch", FILE_100M))
+        get_ok(url_h, 100 * MiB)                    # pull through once
+        time.sleep(0.5)
+        for _ in range(2):
+            get_ok(url_h, 100 * MiB)                # now from the store
+            get_ok(url_n, 100 * MiB)
+        load = loadavg()
+        hs, ns = [], []
+        cpu0 = cpu_seconds(h.pid)
+        for _ in range(CURL_RUNS):                  # interleaved, so load hits both alike
+            hs.append(get_ok(url_h, 100 * MiB)["mibs"])
+            ns.append(get_ok(url_n, 100 * MiB)["mibs"])
+        cpu_per_gib = (cpu_seconds(h.pid) - cpu0) / (CURL_RUNS * 100 / 1024)
+        record("cached100_curl", hoard=median(hs), nginx=median(ns), ratio=median(hs) / median(ns),
+               hoard_runs=[round(x) for x in hs], nginx_runs=[round(x) for x in ns],
+               hoard_cpu_s_per_gib=round(cpu_per_gib, 3), load=load, unit="MiB/s")
+        load = loadavg()
+        hw, nw = [], []
+        for _ in range(3):
+            hw.append(wrk(url_h, 2, 4)["mibs"])
+            nw.append(wrk(url_n, 2, 4)["mibs"])
+        record("cached100_wrk", hoard=median(hw), nginx=median(nw), ratio=median(hw) / median(nw),
+               hoard_runs=[round(x) for x in hw], nginx_runs=[round(x) for x in nw], load=load, unit="MiB/s")
+
+
+def repodata():
+    """Small repodata.json requests/s: hoard vs nginx serving the same bytes."""
+    with Hoard() as h:
+        url_h = f"{h.base}/bench/noarch/repodata.json"
+        os.makedirs(os.path.join(W, "www/static"), exist_ok=True)
+        served = os.path.join(W, "www/static/repodata.json")
+        get_ok(url_h)
+        subprocess.run(["curl", "-s", "-o", served, url_h], check=True)
+        url_n = f"http://127.0.0.1:{STATIC}/static/repodata.json"
+        size = os.path.getsize(served)
+        for conns in (32, 64):
+            load = loadavg()
+            hr, nr, extra = [], [], {}
+            for _ in range(3):
+                a, b = wrk(url_h, 2, conns), wrk(url_n, 2, conns)
+                hr.append(a["rps"])
+                nr.append(b["rps"])
+                extra = {"hoard_p50_p99": f"{a['p50']} / {a['p99']}", "nginx_p50_p99": f"{b['p50']} / {b['p99']}",
+                         "hoard_errors": f"{a['non2xx']} {a['sockerr']}".strip()}
+            record(f"repodata_c{conns}", hoard=median(hr), nginx=median(nr), ratio=median(hr) / median(nr),
+                   hoard_runs=[round(x) for x in hr], nginx_runs=[round(x) for x in nr], size=size,
+                   load=load, unit="req/s", **extra)
+
+
+def cold_one(kind: str, i, quetz: "Quetz | None", order: int) -> dict:
+    """One cold run of file i: direct, nginx proxy_store, hoard (fresh root), quetz."""
+    name = cold_name(kind, i)
+    size = os.path.getsize(os.path.join(CHANNEL, "noarch", name))
+    warm_page_cache(os.path.join(CHANNEL, "noarch", name))
+    out = {}
+
+    def direct():
+        out["direct"] = get_ok(f"http://127.0.0.1:{UP}/channel/noarch/{name}", size)
+
+    def pstore():
+        fresh_pstore()
+        os.sync()
+        out["nginx"] = get_ok(f"http://127.0.0.1:{PSTORE}/channel/noarch/{name}", size)
+        assert os.path.getsize(os.path.join(W, "pstore/channel/noarch", name)) == size
+
+    def hoard():
+        with Hoard() as h:
+            get_ok(f"{h.base}/bench/noarch/repodata.json")     # a client reads repodata first
+            os.sync()
+            cpu0 = cpu_seconds(h.pid)
+            out["hoard"] = get_ok(f"{h.base}/bench/noarch/{name}", size)
+            time.sleep(0.3)
+            out["hoard"]["cpu_s_per_gib"] = (cpu_seconds(h.pid) - cpu0) / (size / (1 << 30))
+            # the blob was stored: a second GET is served from the store
+            again = get_ok(f"{h.base}/bench/noarch/{name}", size)
+            out["hoard"]["second_get_mibs"] = again["mibs"]
+
+    def quetz_run():
+        if quetz:
+            os.sync()
+            out["quetz"] = get_ok(f"{quetz.channel}/noarch/{name}", size)
+
+    steps = [direct, pstore, hoard, quetz_run]
+    steps = steps[order % 4:] + steps[:order % 4]
+    for step in steps:
+        step()
+    return out
+
+
+def cold():
+    """Cold miss: time to first byte and throughput, against direct and nginx proxy_store (and quetz)."""
+    quetz = Quetz() if quetz_available() else None
+    try:
+        if quetz:
+            # quetz fetches and caches repodata on first use: do that before timing packages
+            get_ok(f"{quetz.channel}/noarch/repodata.json")
+        for kind, runs in (("100m", COLD_RUNS), ("1g", COLD_1G_RUNS)):
+            if runs == 0:
+                continue
+            load = loadavg()
+            rows = [cold_one(kind, i, quetz, i) for i in range(runs)]
+            servers = [s for s in ("direct", "nginx", "hoard", "quetz") if s in rows[0]]
+            fields = {}
+            for s in servers:
+                fields[f"{s}_ttfb_ms"] = median(r[s]["ttfb"] for r in rows) * 1000
+                fields[f"{s}_mibs"] = median(r[s]["mibs"] for r in rows)
+                fields[f"{s}_runs_mibs"] = [round(r[s]["mibs"]) for r in rows]
+                fields[f"{s}_runs_ttfb_ms"] = [round(r[s]["ttfb"] * 1000, 2) for r in rows]
+            fields["hoard_cpu_s_per_gib"] = round(median(r["hoard"]["cpu_s_per_gib"] for r in rows), 2)
+            fields["hoard_second_get_mibs"] = round(median(r["hoard"]["second_get_mibs"] for r in rows))
+            fields["ttfb_delta_ms"] = fields["hoard_ttfb_ms"] - fields["direct_ttfb_ms"]
+            fields["ratio_vs_nginx"] = fields["hoard_mibs"] / fields["nginx_mibs"]
+            record(f"cold{kind}", load=load, **fields)
+        if quetz:
+            # quetz cached: the files it just pulled through
+            url_q = f"{quetz.channel}/noarch/{cold_name('100m', 0)}"
+            url_n = f"http://127.0.0.1:{STATIC}/channel/noarch/{cold_name('100m', 0)}"
+            load = loadavg()
+            qs = [get_ok(url_q, 100 * MiB)["mibs"] for _ in range(3)]
+            ns = [get_ok(url_n, 100 * MiB)["mibs"] for _ in range(3)]
+            qw, nw = wrk(url_q, 2, 4), wrk(url_n, 2, 4)
+            record("quetz_cached100", quetz_curl=median(qs), nginx_curl=median(ns), quetz_wrk=qw["mibs"],
+                   nginx_wrk=nw["mibs"], quetz_runs=[round(x) for x in qs], load=load, unit="MiB/s")
+            url_q = f"{quetz.channel}/noarch/repodata.json"
+            load = loadavg()
+            q = wrk(url_q, 2, 32, 5)
+            record("quetz_repodata_c32", quetz=q["rps"], errors=f"{q['non2xx']} {q['sockerr']}".strip(),
+                   load=load, unit="req/s")
+    finally:
+        if quetz:
+            quetz.stop()
+
+
+def concurrent_clients(url: str, n: int) -> list[dict]:
+    fmt = "%{http_code} %{size_download} %{time_total}"
+    procs = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", "-w", fmt, "--max-time", "600", url],
+                              stdout=subprocess.PIPE, text=True) for _ in range(n)]
+    out = []
+    for p in procs:
+        code, size, total = p.communicate()[0].split()
+        out.append({"code": int(code), "size": int(size), "total": float(total)})
+    return out
+
+
+def singleflight():
+    """50 concurrent clients on one cold 100 MiB file: upstream requests must be 1."""
+    name = cold_name("100m", "sf")
+    size = os.path.getsize(os.path.join(CHANNEL, "noarch", name))
+    with Hoard() as h:
+        get_ok(f"{h.base}/bench/noarch/repodata.json")
+        before = upstream_requests(name)
+        load = loadavg()
+        t0 = time.time()
+        rs = concurrent_clients(f"{h.base}/bench/noarch/{name}", 50)
+        wall = time.time() - t0
+        time.sleep(0.5)
+        count = upstream_requests(name) - before
+        complete = sum(1 for r in rs if r["code"] == 200 and r["size"] == size)
+        record("singleflight50", upstream_requests=count, complete_responses=complete, clients=50,
+               wall_s=round(wall, 2), hoard_vmhwm_mb=round(vmhwm_kb(h.pid) / 1024, 1), load=load)
+
+
+def memory():
+    """Peak RSS of hoard serving a 1 GiB file to 50 concurrent clients, cached and cold."""
+    root = os.path.join(W, "hoard-root-mem")
+    size = 1 << 30
+    with Hoard(root) as h:
+        get_ok(f"{h.base}/bench/noarch/{FILE_1G}", size)             # store it
+    with Hoard(root, fresh=False) as h:                               # a new process: VmHWM from zero
+        idle = vmhwm_kb(h.pid)
+        load = loadavg()
+        t0 = time.time()
+        rs = concurrent_clients(f"{h.base}/bench/noarch/{FILE_1G}", 50)
+        wall = time.time() - t0
+        complete = sum(1 for r in rs if r["code"] == 200 and r["size"] == size)
+        record("memory_cached_1g_x50", vmhwm_mb=round(vmhwm_kb(h.pid) / 1024, 1), idle_vmhwm_mb=round(idle / 1024, 1),
+               complete_responses=complete, wall_s=round(wall, 1), aggregate_mibs=round(50 * 1024 / wall), load=load)
+    name = cold_name("1g", "mem")
+    warm_page_cache(os.path.join(CHANNEL, "noarch", name))
+    with Hoard() as h:
+        get_ok(f"{h.base}/bench/noarch/repodata.json")
+        before = upstream_requests(name)
+        load = loadavg()
+        t0 = time.time()
+        rs = concurrent_clients(f"{h.base}/bench/noarch/{name}", 50)
+        wall = time.time() - t0
+        time.sleep(0.5)
+        complete = sum(1 for r in rs if r["code"] == 200 and r["size"] == size)
+        record("memory_cold_1g_x50", vmhwm_mb=round(vmhwm_kb(h.pid) / 1024, 1), complete_responses=complete,
+               upstream_requests=upstream_requests(name) - before, wall_s=round(wall, 1), load=load)
+
+
+def pipeline():
+    """hoard-repodata-bench on a 500k-record repodata, then hoard pulling it through end to end."""
+    big = os.path.join(BIGCHAN, "linux-64/repodata.json")
+    os.makedirs(os.path.dirname(big), exist_ok=True)
+    if not os.path.exists(big):
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_repodata.py"), "500000", big + ".tmp"], check=True)
+        os.replace(big + ".tmp", big)
+    if not os.path.exists(big + ".zst") or os.path.getmtime(big + ".zst") < os.path.getmtime(big):
+        subprocess.run(["zstd", "-19", "-T2", "-q", "-f", big, "-o", big + ".zst.tmp"], check=True)
+        os.replace(big + ".zst.tmp", big + ".zst")
+    warm_page_cache(big)
+    load = loadavg()
+    p = subprocess.run([REPODATA_BENCH, big], capture_output=True, text=True, check=True)
+    open(os.path.join(W, "logs/repodata-bench.txt"), "w").write(p.stdout + p.stderr)
+    log(p.stdout)
+    text = p.stdout
+    secs = lambda label: float(re.search(re.escape(label) + r".*?([\d.]+)\s*(ms|s)\b", text).group(1))
+    record("pipeline_bench", output=text.strip().splitlines(), doc_mb=round(os.path.getsize(big) / 1e6, 1), load=load)
+    with Hoard(upstreams={"big": f"http://127.0.0.1:{UP}/bigchan"}) as h:
+        load = loadavg()
+        r = get_ok(f"{h.base}/big/linux-64/repodata.json.zst")
+        hwm = vmhwm_kb(h.pid)
+        r2 = get_ok(f"{h.base}/big/linux-64/repodata.json.zst")
+        r3 = get_ok(f"{h.base}/big/linux-64/repodata.json")
+        record("pipeline_e2e", cold_zst_s=round(r["total"], 2), cold_zst_bytes=r["size"], vmhwm_mb=round(hwm / 1024, 1),
+               vmhwm_after_json_mb=round(vmhwm_kb(h.pid) / 1024, 1), cached_zst_s=round(r2["total"], 3),
+               cached_json_s=round(r3["total"], 3), upstream_zst_mb=round(os.path.getsize(big + ".zst") / 1e6, 1),
+               doc_mb=round(os.path.getsize(big) / 1e6, 1), load=load)
+
+
+def fmt(x, unit=""):
+    if isinstance(x, float):
+        return f"{x:,.0f}{unit}" if abs(x) >= 100 else f"{x:.2f}{unit}"
+    return f"{x}{unit}"
+
+
+def summary():
+    r = results()
+    rows = []
+
+    def row(what, hoard, ref, ratio, goal, met, load):
+        rows.append(f"| {what} | {hoard} | {ref} | {ratio} | {goal} | {met} | {load} |")
+
+    if "cached100_curl" in r:
+        x = r["cached100_curl"]
+        row("cached 100 MiB, 1 curl stream (median MiB/s)", fmt(x["hoard"]), f"nginx {fmt(x['nginx'])}",
+            f"{x['ratio']:.2f}", "≥ 0.9", "yes" if x["ratio"] >= 0.9 else "NO", x["load"])
+    if "cached100_wrk" in r:
+        x = r["cached100_wrk"]
+        row("cached 100 MiB, wrk -t2 -c4 (MiB/s)", fmt(x["hoard"]), f"nginx {fmt(x['nginx'])}",
+            f"{x['ratio']:.2f}", "≥ 0.9", "yes" if x["ratio"] >= 0.9 else "NO", x["load"])
+    for c in (32, 64):
+        if f"repodata_c{c}" in r:
+            x = r[f"repodata_c{c}"]
+            row(f"{x['size']} B repodata.json, wrk -t2 -c{c} (req/s)", fmt(x["hoard"]), f"nginx {fmt(x['nginx'])}",
+                f"{x['ratio']:.2f}", "≥ 0.6", "yes" if x["ratio"] >= 0.6 else "NO", x["load"])
+    for kind, label in (("100m", "100 MiB"), ("1g", "1 GiB")):
+        k = f"cold{kind}"
+        if k in r:
+            x = r[k]
+            row(f"cold {label}: time to first byte (ms)", f"{x['hoard_ttfb_ms']:.2f}",
+                f"direct {x['direct_ttfb_ms']:.2f}; nginx proxy_store {x['nginx_ttfb_ms']:.2f}"
+                + (f"; quetz {x['quetz_ttfb_ms']:,.0f}" if "quetz_ttfb_ms" in x else ""),
+                f"+{x['ttfb_delta_ms']:.2f} ms", "≤ +5 ms", "yes" if x["ttfb_delta_ms"] <= 5 else "NO", x["load"])
+            row(f"cold {label}: throughput (MiB/s)", fmt(x["hoard_mibs"]),
+                f"nginx proxy_store {fmt(x['nginx_mibs'])}; direct {fmt(x['direct_mibs'])}"
+                + (f"; quetz {fmt(x['quetz_mibs'])}" if "quetz_mibs" in x else ""),
+                f"{x['ratio_vs_nginx']:.2f}", "≥ 1.5", "yes" if x["ratio_vs_nginx"] >= 1.5 else "NO", x["load"])
+    if "quetz_cached100" in r:
+        x = r["quetz_cached100"]
+        row("quetz cached 100 MiB, curl / wrk -t2 -c4 (MiB/s)", "(see cached rows)",
+            f"quetz {fmt(x['quetz_curl'])} / {fmt(x['quetz_wrk'])}; nginx {fmt(x['nginx_curl'])} / {fmt(x['nginx_wrk'])}",
+            "", "", "", x["load"])
+    if "quetz_repodata_c32" in r:
+        x = r["quetz_repodata_c32"]
+        row("quetz repodata.json, wrk -t2 -c32 (req/s)", "(see repodata rows)", f"quetz {fmt(x['quetz'])} ({x['errors'] or 'no'} errors)",
+            "", "", "", x["load"])
+    if "singleflight50" in r:
+        x = r["singleflight50"]
+        row("50 clients, one cold 100 MiB file: upstream requests", f"{x['upstream_requests']} ({x['complete_responses']}/50 complete)",
+            "", "", "= 1", "yes" if x["upstream_requests"] == 1 and x["complete_responses"] == 50 else "NO", x["load"])
+    for k, label in (("memory_cached_1g_x50", "cached"), ("memory_cold_1g_x50", "cold")):
+        if k in r:
+            x = r[k]
+            extra = f", {x['upstream_requests']} upstream req" if "upstream_requests" in x else ""
+            row(f"peak RSS, 1 GiB to 50 clients, {label} (MB)", f"{x['vmhwm_mb']}",
+                f"{x['complete_responses']}/50 complete{extra}", "", "< 150", "yes" if x["vmhwm_mb"] < 150 else "NO", x["load"])
+    if "pipeline_bench" in r:
+        x = r["pipeline_bench"]
+        row(f"repodata pipeline, {x['doc_mb']} MB (hoard-repodata-bench)", "see stage times", "", "", "< 2 s, < 2× doc", "see below", x["load"])
+    if "pipeline_e2e" in r:
+        x = r["pipeline_e2e"]
+        row(f"cold GET repodata.json.zst ({x['doc_mb']} MB doc, upstream .zst {x['upstream_zst_mb']} MB)",
+            f"{x['cold_zst_s']} s, VmHWM {x['vmhwm_mb']} MB", f"cached: {x['cached_zst_s']} s", "",
+            "< 2× doc memory", "yes" if x["vmhwm_mb"] < 2 * x["doc_mb"] else "NO", x["load"])
+    print("| what | hoard | reference | ratio | goal | met? | load (1/5/15 min) |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    if "pipeline_bench" in r:
+        print("\nhoard-repodata-bench:\n```\n" + "\n".join(r["pipeline_bench"]["output"]) + "\n```")
+
+
+def stop():
+    stop_nginx()
+
+
+SECTIONS = {"setup": setup, "cached": cached, "repodata": repodata, "cold": cold, "singleflight": singleflight,
+            "memory": memory, "pipeline": pipeline, "summary": summary, "stop": stop}
+
+
+def main():
+    names = sys.argv[1:] or ["all"]
+    if names == ["all"]:
+        names = ["setup", "cached", "repodata", "cold", "singleflight", "memory", "pipeline", "summary", "stop"]
+    os.makedirs(os.path.join(W, "logs"), exist_ok=True)
+    for name in names:
+        if name not in SECTIONS:
+            raise SystemExit(__doc__)
+        if name not in ("setup", "summary", "stop"):
+            start_nginx()
+        log(f"== {name} (load {loadavg()})")
+        SECTIONS[name]()
+
+
+if __name__ == "__main__":
+    main()
