@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "HoardUpstream",
             dependencies: [
-                "HoardStore",
+                "HoardStore", "HoardOCI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "hoard",
             dependencies: [
-                "HoardStore", "HoardServer", "HoardConfig",
+                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,6 +104,16 @@ let package = Package(
         .testTarget(name: "HoardCondaTests", dependencies: ["HoardConda"]),
         .testTarget(name: "HoardOCITests", dependencies: ["HoardOCI"]),
         .testTarget(name: "HoardConfigTests", dependencies: ["HoardConfig"]),
+        // Against a real docker-registry started by the tests (Debian docker-registry, apache2-utils).
+        .testTarget(
+            name: "HoardUpstreamTests",
+            dependencies: [
+                "HoardUpstream", "HoardOCI", "HoardStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Runs the built `hoard` binary as a user would.
         .testTarget(
             name: "HoardCLITests",

@@ -20,8 +20,16 @@ public struct ChannelSetting: Sendable, Equatable {
         guard !Self.reservedNames.contains(name) else {
             throw Invalid(requirement: "a channel name other than \(Self.reservedNames.sorted().joined(separator: ", ")), which hoard answers itself")
         }
-        guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > 8 else {
-            throw Invalid(requirement: "an http:// or https:// channel URL, e.g. \"https://conda.anaconda.org/conda-forge\"")
+        let schemes = ["https://", "http://", "oci://", "oci+http://"]
+        guard let scheme = schemes.first(where: { url.hasPrefix($0) }), url.count > scheme.count else {
+            throw Invalid(requirement: "an http:// or https:// channel URL, e.g. \"https://conda.anaconda.org/conda-forge\", or an OCI mirror such as \"oci://ghcr.io/channel-mirrors/conda-forge\" (oci+http:// for a plain-http registry)")
+        }
+        // A mirror names its registry and at least the channel's repository path.
+        if scheme.hasPrefix("oci") {
+            let rest = url.dropFirst(scheme.count)
+            guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex, rest.index(after: slash) != rest.endIndex else {
+                throw Invalid(requirement: "an OCI mirror as oci://HOST[:PORT]/PATH/CHANNEL, e.g. \"oci://ghcr.io/channel-mirrors/conda-forge\"")
+            }
         }
         self.name = name
         self.url = url

@@ -3,7 +3,8 @@
 extension HoardConfig {
     static func parseOCI(_ reader: TableReader, into config: inout HoardConfig) throws(ConfigError) {
         if let oci = try reader.table("oci") {
-            try oci.expectOnly(["htpasswd", "auth_reads"])
+            try oci.expectOnly(["htpasswd", "auth_reads", "registry_tag_ttl"])
+            config.registryTagTTL = try oci.duration("registry_tag_ttl")
             config.ociHtpasswd = try oci.string("htpasswd").map(Self.expandingTilde)
             config.ociAuthReads = try oci.bool("auth_reads")
         }

@@ -18,6 +18,12 @@ public struct HoardConfig: Sendable, Equatable {
     public var ociHtpasswd: String?
     /// `[oci] auth_reads`: pulls need credentials too.
     public var ociAuthReads: Bool?
+    /// `[registries]`: upstream registries pulled through under `/v2/<name>/`, in file order.
+    public var registries: [RegistrySetting] = []
+    /// `[fallbacks]`: channel name → HTTP channel used for packages its (OCI) upstream lacks.
+    public var fallbacks: [ChannelSetting] = []
+    /// `[oci] registry_tag_ttl`: how long a tag resolved upstream is used.
+    public var registryTagTTL: Duration?
     /// `[tls] cert` and `[tls] key`: serve HTTPS with these PEM files.
     public var tlsCert: String?
     public var tlsKey: String?
@@ -47,7 +53,7 @@ public struct HoardConfig: Sendable, Equatable {
         }
         let reader = TableReader(table: table, name: "", path: path, locator: KeyLocator(source: text))
         var config = HoardConfig()
-        try reader.expectOnly(["store", "server", "log", "channels", "upstream", "repodata", "oci", "tls"])
+        try reader.expectOnly(["store", "server", "log", "channels", "upstream", "repodata", "oci", "tls", "registries", "fallbacks"])
 
         if let store = try reader.table("store") {
             try store.expectOnly(["root", "max_size"])
@@ -94,6 +100,23 @@ public struct HoardConfig: Sendable, Equatable {
         if let repodata = try reader.table("repodata") {
             try repodata.expectOnly(["ttl"])
             config.repodataTTL = try repodata.duration("ttl")
+        }
+        if let fallbacks = try reader.table("fallbacks") {
+            for name in Self.orderedKeys(of: "fallbacks", in: text, from: fallbacks.table.keys) {
+                guard let url = try fallbacks.string(name) else { continue }
+                let setting: ChannelSetting
+                do { setting = try ChannelSetting(name: name, url: url) } catch { throw fallbacks.invalid(name, expected: error.requirement) }
+                guard url.hasPrefix("http") else { throw fallbacks.invalid(name, expected: "an http:// or https:// channel URL") }
+                config.fallbacks.append(setting)
+            }
+        }
+        if let registries = try reader.table("registries") {
+            for name in Self.orderedKeys(of: "registries", in: text, from: registries.table.keys) {
+                guard let url = try registries.string(name) else { continue }
+                do { config.registries.append(try RegistrySetting(name: name, url: url)) } catch {
+                    throw registries.invalid(name, expected: error.requirement)
+                }
+            }
         }
         try parseOCI(reader, into: &config)
         return config

@@ -1,3 +1,4 @@
+import HoardOCI
 import HoardStore
 import HoardUpstream
 import Hummingbird
@@ -49,11 +50,35 @@ public struct HoardServer: Sendable {
     }
 }
 
+/// Why the server could not be set up, with what to do about it.
+public enum ServerSetupError: Error, CustomStringConvertible {
+    case registryCredentials(String)
+    case channel(String, String)
+
+    public var description: String {
+        switch self {
+        case .registryCredentials(let why): "cannot read upstream registry credentials: \(why)"
+        case .channel(let name, let why): "channel \(name): \(why)"
+        }
+    }
+}
+
 /// The server with its shared parts running: builds the Hummingbird application.
 public struct HoardApplication: Sendable {
     let server: HoardServer
     let upstream: HTTPUpstream
     let worker: NIOThreadPool
+
+    /// A channel's upstream: an OCI mirror for `oci://` and `oci+http://`, else an HTTP channel.
+    static func channelUpstream(_ channel: CondaChannel, http: HTTPUpstream, registry: RegistryClient) throws -> any ChannelUpstream {
+        let fallback = channel.fallback.map { HTTPChannelUpstream(base: $0, http: http) }
+        guard channel.isOCIMirror else { return HTTPChannelUpstream(base: channel.upstream, http: http) }
+        do {
+            return OCIMirrorChannel(endpoint: try RegistryEndpoint(parsing: channel.upstream), client: registry, fallback: fallback)
+        } catch {
+            throw ServerSetupError.channel(channel.name, "\(error)")
+        }
+    }
 
     /// Builds the application; `onRunning` receives the bound port (useful with port 0).
     /// Throws when the htpasswd file, the token key or the TLS files cannot be used.
@@ -61,8 +86,19 @@ public struct HoardApplication: Sendable {
         let settings = server.settings
         let store = server.store
         let logger = server.logger
+        let fetcher = Fetcher(store: store, upstream: upstream, logger: logger)
+        let registryClient: RegistryClient
+        do {
+            registryClient = RegistryClient(http: upstream, credentials: try UpstreamCredentials.load())
+        } catch {
+            throw ServerSetupError.registryCredentials("\(error)")
+        }
+        var upstreams: [String: any ChannelUpstream] = [:]
+        for channel in settings.channels {
+            upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient)
+        }
         let documents = DocumentCache(
-            store: store, upstream: upstream,
+            store: store, upstreams: upstreams,
             builder: DocumentBuilder(store: store, worker: worker, timeout: settings.upstreamTimeout),
             configuredTTL: settings.repodataTTL, logger: logger
         )
@@ -70,11 +106,15 @@ public struct HoardApplication: Sendable {
             channels: Dictionary(settings.channels.map { ($0.name, $0) }) { $1 },
             store: store, documents: documents,
             expectations: PackageExpectations(store: store, documents: documents, worker: worker),
-            fetcher: Fetcher(store: store, upstream: upstream, logger: logger),
+            fetcher: fetcher,
+            upstreams: upstreams,
             logger: logger
         )
         let host = settings.host
-        let oci = try OCIFront(store: store, settings: settings, logger: logger)
+        let pullThrough = settings.registries.isEmpty ? nil : OCIPullThrough(
+            registries: settings.registries, client: registryClient, fetcher: fetcher, store: store,
+            tagTTL: settings.registryTagTTL, logger: logger)
+        let oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, logger: logger)
         return Application(
             responder: HoardResponder(store: store, conda: conda, logger: logger, oci: oci),
             server: try TLSSetup.serverBuilder(settings.tls),

@@ -20,6 +20,10 @@ public struct ServerSettings: Sendable {
     public var repodataTTL: Duration?
     /// The longest wait for an upstream's response head, or stall in its body.
     public var upstreamTimeout: Duration
+    /// Upstream OCI registries pulled through under `/v2/<name>/…`.
+    public var registries: [UpstreamRegistry] = []
+    /// How long a tag resolved upstream is used before it is resolved again.
+    public var registryTagTTL: Duration = .seconds(300)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxSize: ByteSize? = nil,
@@ -33,6 +37,12 @@ public struct ServerSettings: Sendable {
         self.channels = channels
         self.repodataTTL = repodataTTL
         self.upstreamTimeout = upstreamTimeout
+    }
+
+    /// Adds a registry, or replaces the one of the same name.
+    public mutating func setRegistry(_ registry: UpstreamRegistry) {
+        registries.removeAll { $0.name == registry.name }
+        registries.append(registry)
     }
 
     /// Adds a channel, or replaces the one of the same name.

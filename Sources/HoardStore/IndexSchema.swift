@@ -99,6 +99,32 @@ enum IndexSchema {
                 ALTER TABLE oci_manifest ADD COLUMN pushed_digest TEXT;
                 """)
         }
+        migrator.registerMigration("v4: pulled-through registry content") { db in
+            // What the OCI front pulled through from upstream registries. Unlike pushed content
+            // it is not pinned (it can be fetched again), so these rows only name blobs:
+            // eviction of a blob drops its rows by cascade.
+            try db.execute(sql: """
+                CREATE TABLE oci_upstream_content (
+                    registry   TEXT NOT NULL,
+                    repository TEXT NOT NULL,
+                    digest     TEXT NOT NULL REFERENCES blob(digest) ON DELETE CASCADE,
+                    media_type TEXT,  -- set for manifests, NULL for blobs
+                    PRIMARY KEY (registry, repository, digest)
+                ) WITHOUT ROWID;
+                CREATE INDEX oci_upstream_content_digest ON oci_upstream_content (digest);
+                -- A tag resolved upstream, and when, for the tag TTL (and stale use when upstream is down).
+                CREATE TABLE oci_upstream_tag (
+                    registry    TEXT NOT NULL,
+                    repository  TEXT NOT NULL,
+                    tag         TEXT NOT NULL,
+                    digest      TEXT NOT NULL REFERENCES blob(digest) ON DELETE CASCADE,
+                    media_type  TEXT NOT NULL,
+                    resolved_at REAL NOT NULL,
+                    PRIMARY KEY (registry, repository, tag)
+                ) WITHOUT ROWID;
+                CREATE INDEX oci_upstream_tag_digest ON oci_upstream_tag (digest);
+                """)
+        }
         return migrator
     }
 }

@@ -8,11 +8,19 @@ public struct FillSource: Sendable {
     public var url: String
     public var expectedDigest: BlobDigest?
     public var expectedSize: Int64?
+    /// Opens the download when a plain GET of `url` is not enough (a registry needs tokens, a
+    /// package may come from a mirror or its fallback); it returns a 200 response or throws.
+    /// `url` then only names the download in logs and errors.
+    public var open: (@Sendable () async throws -> UpstreamResponse)?
 
-    public init(url: String, expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil) {
+    public init(
+        url: String, expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil,
+        open: (@Sendable () async throws -> UpstreamResponse)? = nil
+    ) {
         self.url = url
         self.expectedDigest = expectedDigest
         self.expectedSize = expectedSize
+        self.open = open
     }
 }
 
@@ -76,13 +84,19 @@ public final class Fetcher: Sendable {
             }
             let source = try await makeSource()
             url = source.url
-            let response = try await upstream.send(UpstreamRequest(url: source.url))
+            let response: UpstreamResponse
+            if let open = source.open {
+                response = try await open()
+            } else {
+                response = try await upstream.send(UpstreamRequest(url: source.url))
+            }
+            url = response.url
             guard response.status == 200 else {
-                throw UpstreamError.status(url: source.url, code: response.status)
+                throw UpstreamError.status(url: response.url, code: response.status)
             }
             let size = response.contentLength ?? source.expectedSize
             if let expected = source.expectedSize, let announced = response.contentLength, expected != announced {
-                throw UpstreamError.integrity(url: source.url, detail: "Content-Length \(announced) differs from the expected size \(expected)")
+                throw UpstreamError.integrity(url: url, detail: "Content-Length \(announced) differs from the expected size \(expected)")
             }
             let newWriter = try store.makeWriter(expectedDigest: source.expectedDigest, expectedSize: size)
             writer = newWriter
@@ -95,12 +109,12 @@ public final class Fetcher: Sendable {
             } catch let error as StoreError {
                 throw error
             } catch {
-                throw HTTPUpstream.classify(error, url: source.url, timeout: upstream.timeout)
+                throw HTTPUpstream.classify(error, url: url, timeout: upstream.timeout)
             }
             let record = try await store.commit(newWriter)
             try await onCommit(record)
             fill.committed(record)
-            logger.debug("filled from upstream", metadata: ["url": "\(source.url)", "digest": "\(record.digest)", "size": "\(record.size)"])
+            logger.debug("filled from upstream", metadata: ["url": "\(url)", "digest": "\(record.digest)", "size": "\(record.size)"])
         } catch {
             writer?.abort()
             let reported = Self.describe(error, url: url)

@@ -9,11 +9,14 @@ public struct UpstreamRequest: Sendable {
     public var url: String
     public var method: HTTPMethod
     public var headers: HTTPHeaders
+    /// A small request body (token endpoints take a form); nil sends none.
+    public var body: [UInt8]?
 
-    public init(url: String, method: HTTPMethod = .GET, headers: HTTPHeaders = [:]) {
+    public init(url: String, method: HTTPMethod = .GET, headers: HTTPHeaders = [:], body: [UInt8]? = nil) {
         self.url = url
         self.method = method
         self.headers = headers
+        self.body = body
     }
 
     /// Adds `If-None-Match` / `If-Modified-Since` for a conditional request.
@@ -86,6 +89,7 @@ public final class HTTPUpstream: Sendable {
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = request.method
         outgoing.headers = request.headers
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
         if !outgoing.headers.contains(name: "user-agent") {
             outgoing.headers.add(name: "User-Agent", value: "hoard")
         }

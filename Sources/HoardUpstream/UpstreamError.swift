@@ -14,6 +14,8 @@ public enum UpstreamError: Error, Sendable, CustomStringConvertible {
     case tooLarge(url: String, limit: Int64)
     /// The transfer failed for another reason.
     case transfer(url: String, reason: String)
+    /// A registry refused hoard's credentials (or wants some hoard does not have).
+    case denied(url: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum UpstreamError: Error, Sendable, CustomStringConvertible {
         case .integrity(let url, let detail): return "upstream \(url) sent bad bytes: \(detail)"
         case .tooLarge(let url, let limit): return "upstream \(url) sent more than the \(limit)-byte limit"
         case .transfer(let url, let reason): return "transfer from \(url) failed: \(reason)"
+        case .denied(let url, let reason): return "upstream \(url) refused access: \(reason)"
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import HoardServer
 import HoardConfig
 import HoardStore
+import HoardUpstream
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,19 @@ struct Serve: AsyncParsableCommand {
         "Serve a channel NAME pulled through from the conda channel at URL (repeatable). Adds to or replaces the configured channels; conda-forge is served by default.",
         valueName: "name=url"))
     var upstream: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "For channel NAME, fetch packages its upstream lacks (an OCI mirror's repodata lists more than it holds) from the HTTP channel at URL (repeatable).",
+        valueName: "name=url"))
+    var upstreamFallback: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Pull the registry at URL through under /v2/NAME/ (repeatable), e.g. ghcr.io=https://ghcr.io; http:// only for a plain-http registry.",
+        valueName: "name=url"))
+    var registry: [String] = []
+
+    @Option(name: .long, help: "How long a tag resolved at an upstream registry is used before it is resolved again, e.g. 5m. Default: 5m.")
+    var registryTagTTL: String?
 
     @Option(name: .long, help: "How long repodata stays fresh before hoard revalidates it, e.g. 10m. Default: upstream's max-age, else 10m.")
     var repodataTTL: String?
@@ -61,6 +75,34 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--upstream \(argument): expected \(error.requirement)")
             }
         }
+        var fallbacks: [String: String] = [:]
+        for fallback in config.fallbacks { fallbacks[fallback.name] = fallback.url }
+        for argument in upstreamFallback {
+            guard let channel = try? ChannelSetting(argument: argument), channel.url.hasPrefix("http") else {
+                throw ValidationError("--upstream-fallback \(argument): expected NAME=URL with an http:// or https:// channel URL")
+            }
+            fallbacks[channel.name] = channel.url
+        }
+        for (name, url) in fallbacks {
+            guard let channel = settings.channels.first(where: { $0.name == name }) else {
+                throw ValidationError("--upstream-fallback \(name)=\(url): no channel \(name) is served; add it with --upstream or [channels]")
+            }
+            settings.setChannel(CondaChannel(name: name, upstream: channel.upstream, fallback: url))
+        }
+        var registrySettings = config.registries
+        for argument in registry {
+            do { registrySettings.append(try RegistrySetting(argument: argument)) } catch {
+                throw ValidationError("--registry \(argument): expected \(error.requirement)")
+            }
+        }
+        for setting in registrySettings {
+            do {
+                settings.setRegistry(UpstreamRegistry(name: setting.name, endpoint: try RegistryEndpoint(parsing: setting.url)))
+            } catch {
+                throw ValidationError("registry \(setting.name): \(error)")
+            }
+        }
+        settings.registryTagTTL = try registryTagTTL.map { try Self.duration($0, "--registry-tag-ttl") } ?? config.registryTagTTL ?? settings.registryTagTTL
         settings.repodataTTL = try repodataTTL.map { try Self.duration($0, "--repodata-ttl") } ?? config.repodataTTL
         settings.upstreamTimeout = try upstreamTimeout.map { try Self.duration($0, "--upstream-timeout") } ?? config.upstreamTimeout ?? settings.upstreamTimeout
         settings.oci.htpasswdPath = htpasswd ?? config.ociHtpasswd

@@ -13,6 +13,8 @@ struct CondaFront: Sendable {
     let documents: DocumentCache
     let expectations: PackageExpectations
     let fetcher: Fetcher
+    /// Each channel's upstream, by channel name (the same the document cache uses).
+    let upstreams: [String: any ChannelUpstream]
     let logger: Logger
 
     static let immutable = "public, max-age=31536000, immutable"
@@ -97,7 +99,7 @@ struct CondaFront: Sendable {
     private func package(_ filename: CondaFilename, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
         let key = CondaFileKey(channel: channel.name, label: label, subdir: subdir, filename: filename.rawValue)
         let contentType = filename.format == .conda ? "application/octet-stream" : "application/x-bzip2"
-        return try await blob(key, contentType: contentType, request: request) { [expectations, documents, logger] in
+        return try await blob(key, contentType: contentType, request: request) { [expectations, documents, upstreams, logger] in
             // What the bytes must hash to: the channel's metadata hoard holds, else what the client
             // says it expects, else the subdir's repodata fetched now (cached from then on).
             var expectation = await expectations.expectation(channel: channel.name, label: label, subdir: subdir, filename: filename)
@@ -115,21 +117,19 @@ struct CondaFront: Sendable {
                 }
             }
             let repodata = try? await documents.cached(repodataKey)
-            let url = repodata?.row.upstreamBaseURL.flatMap { DocumentCache.resolve(filename.rawValue, against: $0) }
-                ?? channel.upstreamURL(label: label, subdir: subdir, file: filename.rawValue)
-            return FillSource(url: url, expectedDigest: expectation?.digest, expectedSize: expectation?.size)
+            guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
+            return upstream.packageSource(
+                label: label, subdir: subdir, filename: filename, expected: expectation, baseURL: repodata?.row.upstreamBaseURL)
         }
     }
 
     /// Shards are named by their sha256: cached forever, verified against their name.
     private func shard(hex: String, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
         let key = PackageExpectations.shardKey(channel: channel.name, label: label, subdir: subdir, hex: hex)
-        return try await blob(key, contentType: "application/octet-stream", request: request) { [documents] in
+        return try await blob(key, contentType: "application/octet-stream", request: request) { [documents, upstreams] in
             let index = try? await documents.cached(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex))
-            let file = "\(hex).msgpack.zst"
-            let url = index?.row.upstreamShardsBaseURL.flatMap { DocumentCache.resolve(file, against: $0) }
-                ?? channel.upstreamURL(label: label, subdir: subdir, file: "shards/" + file)
-            return FillSource(url: url, expectedDigest: try BlobDigest(parsing: hex))
+            guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
+            return try upstream.shardSource(label: label, subdir: subdir, hex: hex, shardsBaseURL: index?.row.upstreamShardsBaseURL)
         }
     }
 

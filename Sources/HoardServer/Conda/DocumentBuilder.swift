@@ -13,8 +13,8 @@ struct DocumentBuilder: Sendable {
     let timeout: Duration
 
     /// Streams a response body into a new blob, refusing more than `limit` bytes.
-    func ingest(_ response: UpstreamResponse, limit: Int64) async throws -> BlobRecord {
-        let writer = try store.makeWriter(expectedSize: response.contentLength)
+    func ingest(_ response: UpstreamResponse, limit: Int64, expectedDigest: BlobDigest? = nil) async throws -> BlobRecord {
+        let writer = try store.makeWriter(expectedDigest: expectedDigest, expectedSize: response.contentLength)
         do {
             for try await chunk in response.body {
                 if writer.bytesWritten + Int64(chunk.readableBytes) > limit {

@@ -11,7 +11,8 @@ import Synchronization
 /// fails, the last good copy is served (stale-if-error); with no copy the error goes to the client.
 final class DocumentCache: Sendable {
     let store: Store
-    let upstream: HTTPUpstream
+    /// Each channel's upstream, by channel name.
+    let upstreams: [String: any ChannelUpstream]
     let builder: DocumentBuilder
     let configuredTTL: Duration?
     let logger: Logger
@@ -21,9 +22,9 @@ final class DocumentCache: Sendable {
     /// After a failed revalidation, no new attempt before this time (unix seconds).
     private let backoff = Mutex<[DocumentKey: Double]>([:])
 
-    init(store: Store, upstream: HTTPUpstream, builder: DocumentBuilder, configuredTTL: Duration?, logger: Logger) {
+    init(store: Store, upstreams: [String: any ChannelUpstream], builder: DocumentBuilder, configuredTTL: Duration?, logger: Logger) {
         self.store = store
-        self.upstream = upstream
+        self.upstreams = upstreams
         self.builder = builder
         self.configuredTTL = configuredTTL
         self.logger = logger
@@ -91,44 +92,27 @@ final class DocumentCache: Sendable {
         }
     }
 
-    /// Asks upstream, conditionally when there is a copy, trying the variant that answered last first.
+    /// Asks the channel's upstream, conditionally when there is a copy.
     private func fetch(_ key: DocumentKey, channel: CondaChannel, current: DocumentSnapshot?) async throws -> DocumentSnapshot {
-        var candidates = key.kind.upstreamFiles.map { (url: channel.upstreamURL(label: key.label, subdir: key.subdir, file: $0.file), zstd: $0.zstd) }
-        if let used = current?.row.upstreamURL, let index = candidates.firstIndex(where: { $0.url == used }) {
-            candidates.insert(candidates.remove(at: index), at: 0)
+        guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
+        switch try await upstream.fetchDocument(key, current: current) {
+        case .notModified(let validators) where current != nil:
+            return try await revalidated(current!, validators: validators)
+        case .notModified:
+            throw UpstreamError.transfer(url: channel.upstream, reason: "answered 'not modified' to an unconditional request")
+        case .body(let response, let source, let zstd, let digest, let validators):
+            let snapshot = try await build(key, from: response, source: source, zstd: zstd, digest: digest, validators: validators)
+            logger.info("fetched from upstream", metadata: ["document": "\(key)", "url": "\(source)", "size": "\(snapshot.served.size)"])
+            return snapshot
         }
-        var lastError: (any Error)?
-        for candidate in candidates {
-            var request = UpstreamRequest(url: candidate.url)
-            if let current, current.row.upstreamURL == candidate.url {
-                request.addValidators(etag: current.row.upstreamETag, lastModified: current.row.upstreamLastModified)
-            }
-            let response = try await upstream.send(request)
-            switch response.status {
-            case 200:
-                let snapshot = try await build(key, from: response, zstd: candidate.zstd)
-                logger.info("fetched from upstream", metadata: ["document": "\(key)", "url": "\(candidate.url)", "size": "\(snapshot.served.size)"])
-                return snapshot
-            case 304 where current != nil && current?.row.upstreamURL == candidate.url:
-                try? await response.discardBody()
-                return try await revalidated(current!, response: response)
-            case 404, 403, 410:
-                try? await response.discardBody()
-                lastError = UpstreamError.status(url: candidate.url, code: response.status)
-            default:
-                try? await response.discardBody()
-                throw UpstreamError.status(url: candidate.url, code: response.status)
-            }
-        }
-        throw lastError ?? UpstreamError.status(url: channel.upstream, code: 404)
     }
 
-    private func revalidated(_ current: DocumentSnapshot, response: UpstreamResponse) async throws -> DocumentSnapshot {
+    private func revalidated(_ current: DocumentSnapshot, validators: DocumentValidators) async throws -> DocumentSnapshot {
         var row = current.row
         row.validatedAt = Date().timeIntervalSince1970
-        row.upstreamETag = response.etag ?? row.upstreamETag
-        row.upstreamLastModified = response.lastModified ?? row.upstreamLastModified
-        row.upstreamCacheControl = response.cacheControl ?? row.upstreamCacheControl
+        row.upstreamETag = validators.etag ?? row.upstreamETag
+        row.upstreamLastModified = validators.lastModified ?? row.upstreamLastModified
+        row.upstreamCacheControl = validators.cacheControl ?? row.upstreamCacheControl
         try await store.index.markRepodataValidated(row)
         logger.debug("upstream copy unchanged", metadata: ["document": "\(current.key)"])
         return DocumentSnapshot(key: current.key, row: row, served: current.served, zst: current.zst,
@@ -136,14 +120,16 @@ final class DocumentCache: Sendable {
     }
 
     /// Stores a new snapshot: its blobs first, then the index row that names them.
-    private func build(_ key: DocumentKey, from response: UpstreamResponse, zstd: Bool) async throws -> DocumentSnapshot {
+    private func build(
+        _ key: DocumentKey, from response: UpstreamResponse, source: String, zstd: Bool, digest: BlobDigest?, validators: DocumentValidators
+    ) async throws -> DocumentSnapshot {
         let now = Date().timeIntervalSince1970
         let limit = key.kind.sizeLimit
-        let raw = try await builder.ingest(response, limit: zstd ? limit / 4 : limit)
+        let raw = try await builder.ingest(response, limit: zstd ? limit / 4 : limit, expectedDigest: digest)
         var row = RepodataRow(
             channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue, digest: raw.digest,
-            upstreamURL: response.url, upstreamETag: response.etag, upstreamLastModified: response.lastModified,
-            upstreamCacheControl: response.cacheControl, fetchedAt: now, validatedAt: now
+            upstreamURL: source, upstreamETag: validators.etag, upstreamLastModified: validators.lastModified,
+            upstreamCacheControl: validators.cacheControl, fetchedAt: now, validatedAt: now
         )
         switch key.kind {
         case .repodata, .currentRepodata:

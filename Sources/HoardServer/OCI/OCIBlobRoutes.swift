@@ -13,9 +13,14 @@ struct OCIBlobRoutes {
             throw OCIError(.blobUnknown, "blob \(digest) is unknown to \(repository)")
         }
         let file = try OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
+        return Self.serve(file, digest: digest.description, head: head, request: request)
+    }
+
+    /// Answers a blob GET/HEAD from a committed file, honouring a single byte range.
+    static func serve(_ file: BlobFile, digest: String, head: Bool, request: Request) -> Response {
         var headers: HTTPFields = [
             .contentType: "application/octet-stream",
-            .dockerContentDigest: digest.description,
+            .dockerContentDigest: digest,
             .eTag: "\"\(digest)\"",
             .acceptRanges: "bytes",
             // Content-addressed: the bytes behind this URL never change.

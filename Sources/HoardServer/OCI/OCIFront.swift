@@ -10,10 +10,13 @@ struct OCIFront: Sendable {
     let store: Store
     let auth: OCIAuthenticator
     let uploads: UploadSessions
+    /// Upstream registries under their prefixes; nil when none is configured.
+    let pullThrough: OCIPullThrough?
     let logger: Logger
 
-    init(store: Store, settings: ServerSettings, logger: Logger) throws {
+    init(store: Store, settings: ServerSettings, pullThrough: OCIPullThrough? = nil, logger: Logger) throws {
         self.store = store
+        self.pullThrough = pullThrough
         self.logger = logger
         auth = try OCIAuthenticator(
             settings: settings.oci, tokenSecret: try TokenKey.loadOrCreate(root: store.layout.root), tls: settings.tls != nil)
@@ -54,6 +57,7 @@ struct OCIFront: Sendable {
     }
 
     private func dispatch(_ route: OCIRoute, request: Request) async throws -> Response {
+        if let pullThrough, let response = try await pullThrough.respond(to: route, request: request) { return response }
         let manifests = OCIManifestRoutes(store: store)
         let blobs = OCIBlobRoutes(store: store)
         let listings = OCIListingRoutes(store: store)

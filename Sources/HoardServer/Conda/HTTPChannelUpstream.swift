@@ -1,0 +1,59 @@
+import HoardConda
+import HoardStore
+import HoardUpstream
+
+/// A conda channel served over HTTP (anaconda.org, prefix.dev, another hoard, a static server).
+struct HTTPChannelUpstream: ChannelUpstream {
+    /// The channel's base URL.
+    let base: String
+    let http: HTTPUpstream
+
+    /// Asks for each variant of the document in turn (the one that answered last first), with
+    /// validators when the copy hoard holds came from that variant.
+    func fetchDocument(_ key: DocumentKey, current: DocumentSnapshot?) async throws -> DocumentFetch {
+        var candidates = key.kind.upstreamFiles.map {
+            (url: CondaChannel.url(base, label: key.label, subdir: key.subdir, file: $0.file), zstd: $0.zstd)
+        }
+        if let used = current?.row.upstreamURL, let index = candidates.firstIndex(where: { $0.url == used }) {
+            candidates.insert(candidates.remove(at: index), at: 0)
+        }
+        var lastError: (any Error)?
+        for candidate in candidates {
+            var request = UpstreamRequest(url: candidate.url)
+            let conditional = current != nil && current?.row.upstreamURL == candidate.url
+            if conditional, let current {
+                request.addValidators(etag: current.row.upstreamETag, lastModified: current.row.upstreamLastModified)
+            }
+            let response = try await http.send(request)
+            switch response.status {
+            case 200:
+                return .body(response, source: candidate.url, zstd: candidate.zstd, digest: nil, validators: DocumentValidators(response))
+            case 304 where conditional:
+                try? await response.discardBody()
+                return .notModified(DocumentValidators(response))
+            case 404, 403, 410:
+                try? await response.discardBody()
+                lastError = UpstreamError.status(url: candidate.url, code: response.status)
+            default:
+                try? await response.discardBody()
+                throw UpstreamError.status(url: candidate.url, code: response.status)
+            }
+        }
+        throw lastError ?? UpstreamError.status(url: base, code: 404)
+    }
+
+    func packageSource(label: String, subdir: String, filename: CondaFilename, expected: PackageExpectations.Expectation?, baseURL: String?)
+        -> FillSource
+    {
+        let url = baseURL.flatMap { DocumentCache.resolve(filename.rawValue, against: $0) }
+            ?? CondaChannel.url(base, label: label, subdir: subdir, file: filename.rawValue)
+        return FillSource(url: url, expectedDigest: expected?.digest, expectedSize: expected?.size)
+    }
+
+    func shardSource(label: String, subdir: String, hex: String, shardsBaseURL: String?) throws -> FillSource {
+        let file = "\(hex).msgpack.zst"
+        let url = shardsBaseURL.flatMap { DocumentCache.resolve(file, against: $0) }
+            ?? CondaChannel.url(base, label: label, subdir: subdir, file: "shards/" + file)
+        return FillSource(url: url, expectedDigest: try BlobDigest(parsing: hex))
+    }
+}
