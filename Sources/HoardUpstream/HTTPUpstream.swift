@@ -71,9 +71,11 @@ public final class HTTPUpstream: Sendable {
         self.timeout = timeout
         self.logger = logger
         let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        // AsyncHTTPClient retries a refused connection until the connect timeout: keep that
+        // short, so that a down upstream turns into stale-if-error or a 502 within seconds.
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .follow(max: 5, allowCycles: false),
-            timeout: .init(connect: amount, read: amount)
+            timeout: .init(connect: min(amount, .seconds(5)), read: amount)
         )
         configuration.httpVersion = .automatic
         configuration.decompression = .disabled
