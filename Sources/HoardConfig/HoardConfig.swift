@@ -18,6 +18,8 @@ public struct HoardConfig: Sendable, Equatable {
     public var ociHtpasswd: String?
     /// `[oci] auth_reads`: pulls need credentials too.
     public var ociAuthReads: Bool?
+    /// `[oci] conda_namespace`: where the conda channels appear as OCI mirrors.
+    public var ociCondaNamespace: String?
     /// `[tls] cert` and `[tls] key`: serve HTTPS with these PEM files.
     public var tlsCert: String?
     public var tlsKey: String?
