@@ -73,7 +73,7 @@ public struct HoardApplication: Sendable {
             logger: logger
         )
         let host = settings.host
-        let oci = try OCIFront(store: store, settings: settings, logger: logger)
+        let oci = try OCIFront(store: store, settings: settings, conda: conda, logger: logger)
         return Application(
             responder: HoardResponder(store: store, conda: conda, logger: logger, oci: oci),
             server: try TLSSetup.serverBuilder(settings.tls),

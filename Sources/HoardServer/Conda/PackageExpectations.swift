@@ -54,7 +54,9 @@ final class PackageExpectations: Sendable {
         return Expectation(digest: digest, size: record.size.map { Int64($0) })
     }
 
-    private func records(from digest: BlobDigest) async throws -> [String: PackageDigest] {
+    /// Every record of the repodata.json blob `digest` by filename (built once per snapshot);
+    /// the OCI mirror indexes them by sha256 and by repository.
+    func records(from digest: BlobDigest) async throws -> [String: PackageDigest] {
         let task = maps.withLock { maps in
             if let task = maps[digest] { return task }
             // Keep the maps of the newest few snapshots only; each can hold 500k records.

@@ -13,6 +13,11 @@ struct OCIBlobRoutes {
             throw OCIError(.blobUnknown, "blob \(digest) is unknown to \(repository)")
         }
         let file = try OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
+        return Self.serve(file, digest: digest, head: head, request: request)
+    }
+
+    /// A committed blob as the spec wants it: digest headers, single ranges, HEAD without body.
+    static func serve(_ file: BlobFile, digest: OCIDigest, head: Bool, request: Request) -> Response {
         var headers: HTTPFields = [
             .contentType: "application/octet-stream",
             .dockerContentDigest: digest.description,
