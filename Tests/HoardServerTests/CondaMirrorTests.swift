@@ -123,19 +123,19 @@ import Testing
         try await withMirror { client, upstream in
             let package = upstream.package("fx-lib-2.0-1.conda")
             for repository in ["conda/fixture/noarch/fx-lib", "conda/fixture/noarch/something-else", "conda/fixture/noarch/repodata.json"] {
-                let blob = try await client.send(.get, "/v2/\(repository)/blobs/sha256:\(package.sha256)", auth: nil)
+                let blob = try await client.sendNamingFailures(.get, "/v2/\(repository)/blobs/sha256:\(package.sha256)", auth: nil)
                 #expect(blob.status == .ok, "\(repository)")
                 #expect(Array(buffer: blob.body) == package.bytes)
                 #expect(blob.headers[Self.digestHeader] == "sha256:" + package.sha256)
             }
-            let head = try await client.send(.head, "/v2/conda/fixture/noarch/fx-lib/blobs/sha256:\(package.sha256)", auth: nil)
+            let head = try await client.sendNamingFailures(.head, "/v2/conda/fixture/noarch/fx-lib/blobs/sha256:\(package.sha256)", auth: nil)
             #expect(head.status == .ok && head.headers[.contentLength] == String(package.bytes.count))
             // The conda front serves the same stored file without asking upstream again.
-            let viaConda = try await client.send(.get, "/fixture/noarch/fx-lib-2.0-1.conda", auth: nil)
+            let viaConda = try await client.sendNamingFailures(.get, "/fixture/noarch/fx-lib-2.0-1.conda", auth: nil)
             #expect(Array(buffer: viaConda.body) == package.bytes)
             #expect(upstream.count("noarch/fx-lib-2.0-1.conda") == 1)
 
-            let unknown = try await client.send(.get, "/v2/conda/fixture/noarch/fx-lib/blobs/sha256:\(String(repeating: "a", count: 64))", auth: nil)
+            let unknown = try await client.sendNamingFailures(.get, "/v2/conda/fixture/noarch/fx-lib/blobs/sha256:\(String(repeating: "a", count: 64))", auth: nil)
             #expect(unknown.status == .notFound && errorCode(unknown) == "BLOB_UNKNOWN")
         }
     }
@@ -198,5 +198,17 @@ import Testing
             })
         }
         #expect(runs.count == 2 && runs[0] == runs[1] && !runs[0].contains("none"))
+    }
+}
+
+extension TestClientProtocol {
+    /// `send`, with the request named in a transport failure (which otherwise says only
+    /// "stream ended at an unexpected time").
+    func sendNamingFailures(_ method: HTTPRequest.Method, _ uri: String, auth: String?) async throws -> TestResponse {
+        do {
+            return try await send(method, uri, auth: auth)
+        } catch {
+            throw OCITestError("\(method) \(uri) failed: \(error)")
+        }
     }
 }
