@@ -34,9 +34,17 @@ struct Input {
 
 #define TRY(expr) do { error_code e_ = (expr); if (e_) { write_error(error, error_len, "", e_); return -1; } } while (0)
 
-// Reads sha256 (string) and size (unsigned integer) from one record object; other fields
-// are skipped by the iterator. Wrong types are treated as absent, not as errors.
-error_code read_record(ondemand::value record, std::string_view &sha, uint64_t &size, int &flags) {
+// What read_record finds besides sha256 and size (the OCI front's manifests need them).
+struct RecordExtras {
+    std::string_view md5;
+    uint64_t timestamp = 0;
+};
+
+// Reads sha256 (string) and size (unsigned integer) from one record object, and md5 and
+// timestamp when `extras` is given; other fields are skipped by the iterator. Wrong types are
+// treated as absent, not as errors.
+error_code read_record(ondemand::value record, std::string_view &sha, uint64_t &size, int &flags,
+                       RecordExtras *extras = nullptr) {
     ondemand::object obj;
     error_code e = record.get_object().get(obj);
     if (e) return e;
@@ -52,6 +60,12 @@ error_code read_record(ondemand::value record, std::string_view &sha, uint64_t &
         } else if (key == "size") {
             uint64_t n;
             if (!field.value().get_uint64().get(n)) { size = n; flags |= HOARD_RECORD_HAS_SIZE; }
+        } else if (extras != nullptr && key == "md5") {
+            std::string_view s;
+            if (!field.value().get_string().get(s)) { extras->md5 = s; flags |= HOARD_RECORD_HAS_MD5; }
+        } else if (extras != nullptr && key == "timestamp") {
+            uint64_t n;
+            if (!field.value().get_uint64().get(n)) { extras->timestamp = n; flags |= HOARD_RECORD_HAS_TIMESTAMP; }
         }
     }
     return SUCCESS;
@@ -64,10 +78,10 @@ inline int hex_value(unsigned char c) {
     return -1;
 }
 
-// Exactly 64 hex digits (either case) → 32 bytes; anything else counts as absent.
-bool decode_sha256(std::string_view hex, uint8_t out[32]) {
-    if (hex.size() != 64) return false;
-    for (size_t k = 0; k < 32; k++) {
+// Exactly 2 * count hex digits (either case) → count bytes; anything else counts as absent.
+bool decode_hex(std::string_view hex, uint8_t *out, size_t count) {
+    if (hex.size() != 2 * count) return false;
+    for (size_t k = 0; k < count; k++) {
         int hi = hex_value(static_cast<unsigned char>(hex[2 * k]));
         int lo = hex_value(static_cast<unsigned char>(hex[2 * k + 1]));
         if (hi < 0 || lo < 0) return false;
@@ -188,14 +202,17 @@ extern "C" hoard_records *hoard_simdjson_collect(const uint8_t *data, size_t len
                     std::string_view sha;
                     uint64_t size = 0;
                     int flags = 0;
+                    RecordExtras extras;
                     ondemand::value record;
                     TRY(entry.value().get(record));
-                    TRY(read_record(record, sha, size, flags));
+                    TRY(read_record(record, sha, size, flags, &extras));
                     hoard_record r;
                     r.name_offset = out->arena.size();
                     r.name_len = static_cast<uint32_t>(filename.size());
                     r.size = size;
-                    if ((flags & HOARD_RECORD_HAS_SHA256) && !decode_sha256(sha, r.sha256)) flags &= ~HOARD_RECORD_HAS_SHA256;
+                    r.timestamp = extras.timestamp;
+                    if ((flags & HOARD_RECORD_HAS_SHA256) && !decode_hex(sha, r.sha256, 32)) flags &= ~HOARD_RECORD_HAS_SHA256;
+                    if ((flags & HOARD_RECORD_HAS_MD5) && !decode_hex(extras.md5, r.md5, 16)) flags &= ~HOARD_RECORD_HAS_MD5;
                     r.flags = flags;
                     out->arena.append(filename);
                     out->items.push_back(r);

@@ -10,7 +10,8 @@ public enum RepodataRecordsError: Error, Sendable, Equatable, CustomStringConver
     }
 }
 
-/// Filename → digest index over `packages` and `packages.conda`, built with simdjson On-Demand.
+/// Filename → digest index over `packages` and `packages.conda` (sha256, size, md5, timestamp),
+/// built with simdjson On-Demand.
 ///
 /// simdjson reads up to `requiredPadding` bytes past the end of the input. When the caller
 /// passes `allocatedCount >= document.count + requiredPadding` (e.g. a `PaddedBuffer`) the
@@ -40,6 +41,10 @@ public enum RepodataRecords {
                 digest.sha256 = withUnsafeBytes(of: item.sha256) { SHA256Digest(bytes: $0) }
             }
             if item.flags & Int32(HOARD_RECORD_HAS_SIZE) != 0 { digest.size = item.size }
+            if item.flags & Int32(HOARD_RECORD_HAS_MD5) != 0 {
+                digest.md5 = withUnsafeBytes(of: item.md5) { MD5Digest(bytes: $0) }
+            }
+            if item.flags & Int32(HOARD_RECORD_HAS_TIMESTAMP) != 0 { digest.timestamp = item.timestamp }
             map[name] = digest
         }
         return map

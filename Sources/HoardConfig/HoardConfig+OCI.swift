@@ -3,10 +3,11 @@
 extension HoardConfig {
     static func parseOCI(_ reader: TableReader, into config: inout HoardConfig) throws(ConfigError) {
         if let oci = try reader.table("oci") {
-            try oci.expectOnly(["htpasswd", "auth_reads", "registry_tag_ttl"])
+            try oci.expectOnly(["htpasswd", "auth_reads", "registry_tag_ttl", "conda_namespace"])
             config.registryTagTTL = try oci.duration("registry_tag_ttl")
             config.ociHtpasswd = try oci.string("htpasswd").map(Self.expandingTilde)
             config.ociAuthReads = try oci.bool("auth_reads")
+            config.ociCondaNamespace = try oci.string("conda_namespace")
         }
         if let tls = try reader.table("tls") {
             try tls.expectOnly(["cert", "key"])

@@ -24,6 +24,8 @@ public struct HoardConfig: Sendable, Equatable {
     public var fallbacks: [ChannelSetting] = []
     /// `[oci] registry_tag_ttl`: how long a tag resolved upstream is used.
     public var registryTagTTL: Duration?
+    /// `[oci] conda_namespace`: where the conda channels appear as OCI mirrors.
+    public var ociCondaNamespace: String?
     /// `[tls] cert` and `[tls] key`: serve HTTPS with these PEM files.
     public var tlsCert: String?
     public var tlsKey: String?

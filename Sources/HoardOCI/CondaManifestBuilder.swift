@@ -43,12 +43,13 @@ public enum CondaManifestBuilder {
     }
 
     /// The package archive layer. `digest` must be the sha256 of the file (= repodata `sha256`).
+    /// `md5` nil leaves the `org.conda.md5` annotation out (a record without md5).
     public struct Archive: Hashable, Sendable {
         public var filename: String
         public var blob: Blob
-        public var md5: String
+        public var md5: String?
 
-        public init(filename: String, blob: Blob, md5: String) {
+        public init(filename: String, blob: Blob, md5: String?) {
             self.filename = filename
             self.blob = blob
             self.md5 = md5
@@ -81,16 +82,13 @@ public enum CondaManifestBuilder {
             guard let format = CondaOCINaming.ArchiveFormat.allCases.first(where: { archive.filename.hasSuffix($0.rawValue) }) else {
                 throw .notAnArchive(archive.filename)
             }
-            guard archive.md5.utf8.count == 32, archive.md5.utf8.allSatisfy(OCIDigest.isLowerHex) else {
-                throw .md5Invalid(archive.md5)
+            var annotations: [(String, String)] = []
+            if let md5 = archive.md5 {
+                guard md5.utf8.count == 32, md5.utf8.allSatisfy(OCIDigest.isLowerHex) else { throw .md5Invalid(md5) }
+                annotations.append(("org.conda.md5", md5))
             }
-            layers.append(
-                Layer(
-                    mediaType: format.mediaType, blob: archive.blob,
-                    annotations: [
-                        ("org.conda.md5", archive.md5), ("creationTime", creationTime.value),
-                        ("org.opencontainers.image.title", archive.filename),
-                    ]))
+            annotations += [("creationTime", creationTime.value), ("org.opencontainers.image.title", archive.filename)]
+            layers.append(Layer(mediaType: format.mediaType, blob: archive.blob, annotations: annotations))
         }
         let stem = CondaOCINaming.ArchiveFormat.allCases.reduce(primary.filename) { name, f in
             name.hasSuffix(f.rawValue) ? String(name.dropLast(f.rawValue.count)) : name

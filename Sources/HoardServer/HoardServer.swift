@@ -114,7 +114,7 @@ public struct HoardApplication: Sendable {
         let pullThrough = settings.registries.isEmpty ? nil : OCIPullThrough(
             registries: settings.registries, client: registryClient, fetcher: fetcher, store: store,
             tagTTL: settings.registryTagTTL, logger: logger)
-        let oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, logger: logger)
+        let oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: conda, logger: logger)
         return Application(
             responder: HoardResponder(store: store, conda: conda, logger: logger, oci: oci),
             server: try TLSSetup.serverBuilder(settings.tls),

@@ -50,6 +50,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Make pulls from the OCI registry need credentials too (default: anonymous pulls).")
     var ociAuthReads = false
 
+    @Option(name: .long, help: "The OCI namespace under which every conda channel is a read-only mirror (<namespace>/<channel>/<subdir>/<package>). Default: conda.")
+    var ociCondaNamespace: String?
+
     @Option(name: .long, help: "Serve HTTPS with this PEM certificate chain (needs --tls-key).")
     var tlsCert: String?
 
@@ -107,6 +110,7 @@ struct Serve: AsyncParsableCommand {
         settings.upstreamTimeout = try upstreamTimeout.map { try Self.duration($0, "--upstream-timeout") } ?? config.upstreamTimeout ?? settings.upstreamTimeout
         settings.oci.htpasswdPath = htpasswd ?? config.ociHtpasswd
         settings.oci.authReads = ociAuthReads || (config.ociAuthReads ?? false)
+        settings.oci.condaNamespace = ociCondaNamespace ?? config.ociCondaNamespace ?? settings.oci.condaNamespace
         let cert = tlsCert ?? config.tlsCert
         let key = tlsKey ?? config.tlsKey
         guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }

@@ -55,6 +55,16 @@ func generatedRepodata(count: Int) -> (json: String, expected: [String: PackageD
         #expect(map == ["a-b-1-0.conda": PackageDigest(), "c-1-0.conda": PackageDigest(size: 5)])
     }
 
+    @Test func md5AndTimestampOfCollectedRecords() throws {
+        let json = #"{"packages.conda": {"a-1-0.conda": {"md5": "0123456789ABCDEF0123456789abcdef", "timestamp": 1700000000123},"#
+            + #" "b-1-0.conda": {"md5": "short", "timestamp": 1600000000}}, "packages": {}}"#
+        let map = try RepodataRecords.build(PaddedBuffer(copying: Array(json.utf8)))
+        #expect(map["a-1-0.conda"]?.md5?.hex == "0123456789abcdef0123456789abcdef")
+        #expect(map["a-1-0.conda"]?.timestampSeconds == 1_700_000_000.123)
+        #expect(map["b-1-0.conda"]?.md5 == nil)
+        #expect(map["b-1-0.conda"]?.timestampSeconds == 1_600_000_000)
+    }
+
     @Test func invalidJSON() {
         for json in [#"{"packages": {"a-1-0.conda": {"size": 1}"#, "[1,2]", #"{"packages": {"a": {"size": 1,}}}"#] {
             #expect(throws: RepodataRecordsError.self) { try RepodataRecords.build(PaddedBuffer(copying: Array(json.utf8))) }

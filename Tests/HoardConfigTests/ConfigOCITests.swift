@@ -7,6 +7,7 @@ import Testing
             [oci]
             htpasswd = "/etc/hoard/users"
             auth_reads = true
+            conda_namespace = "mirrors/conda"
 
             [tls]
             cert = "/etc/hoard/cert.pem"
@@ -14,6 +15,7 @@ import Testing
             """, path: "hoard.toml")
         #expect(config.ociHtpasswd == "/etc/hoard/users")
         #expect(config.ociAuthReads == true)
+        #expect(config.ociCondaNamespace == "mirrors/conda")
         #expect(config.tlsCert == "/etc/hoard/cert.pem" && config.tlsKey == "/etc/hoard/key.pem")
     }
 

@@ -47,20 +47,23 @@ class Hoard:
     """One hoard process. `start()` blocks until /healthz answers; `stop()` sends SIGTERM."""
 
     def __init__(self, binary: Path, root: Path, upstreams: dict[str, str], log_path: Path,
-                 port: int | None = None, extra_args: tuple[str, ...] = ()):
+                 port: int | None = None, extra_args: tuple[str, ...] = (),
+                 ssl_context=None):
         self.binary = Path(binary)
         self.root = Path(root)
         self.upstreams = dict(upstreams)
         self.log_path = Path(log_path)
         self.port = port or free_port()
         self.extra_args = tuple(extra_args)
+        # Set when hoard serves HTTPS (--tls-cert/--tls-key): the health check then uses it.
+        self.ssl_context = ssl_context
         self.proc: subprocess.Popen | None = None
         self.returncode: int | None = None
         self.ready = False  # became healthy at least once
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
 
     def channel_url(self, name: str = "fixture") -> str:
         return f"{self.url}/{name}"
@@ -95,7 +98,7 @@ class Hoard:
                 self.returncode = self.proc.returncode
                 raise HoardError(f"hoard exited with {self.returncode} before it was ready\n{self.log_tail()}")
             try:
-                resp = request(self.port, "GET", "/healthz", timeout=2)
+                resp = request(self.port, "GET", "/healthz", timeout=2, ssl_context=self.ssl_context)
                 if resp.status == 200:
                     json.loads(resp.body)  # must be JSON
                     return
@@ -157,12 +160,16 @@ class Response:
 
 
 def request(port: int, method: str, path: str, headers: dict[str, str] | None = None,
-            timeout: float = 30) -> Response:
+            timeout: float = 30, ssl_context=None) -> Response:
     """One request with the path sent exactly as given (http.client does not normalise it).
+    With `ssl_context`, over HTTPS (hoard started with --tls-cert/--tls-key).
 
     Raises OSError / http.client.HTTPException when the connection fails or the body is cut short.
     """
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    if ssl_context is not None:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ssl_context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True)
         for name, value in (headers or {}).items():

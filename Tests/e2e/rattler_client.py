@@ -5,7 +5,8 @@ successful run, and each run must start with exactly the caches the test gives i
 ends with `os._exit` and the tests run it via `run_client()` below.
 
     python rattler_client.py --channel URL --prefix DIR --cache DIR [--no-shards]
-                             [--mirror FROM=TO ...] [--max-retries N] [--timeout S] SPEC...
+                             [--mirror FROM=TO ...] [--tls-system-roots] [--max-retries N]
+                             [--timeout S] SPEC...
 
 - `--cache DIR` holds both the repodata cache (`DIR/repodata`) and the package cache (`DIR/pkgs`);
   a fresh DIR means a cold client.
@@ -43,6 +44,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cache", required=True, help="client cache root (repodata + pkgs)")
     parser.add_argument("--no-shards", action="store_true", help="disable sharded repodata")
     parser.add_argument("--mirror", action="append", default=[], metavar="FROM=TO")
+    parser.add_argument("--tls-system-roots", action="store_true",
+                        help='tls-root-certs = "system" (trust SSL_CERT_FILE, e.g. a test CA)')
     parser.add_argument("--max-retries", type=int, default=3)
     parser.add_argument("--timeout", type=int, default=30, help="per-request timeout, seconds")
     parser.add_argument("--platform", action="append", dest="platforms", metavar="SUBDIR")
@@ -66,7 +69,8 @@ async def solve_and_install(args: argparse.Namespace) -> list[dict]:
     from rattler import Channel, Config, Gateway, SourceConfig, install, solve
     from rattler.networking import Client
 
-    config = Config.from_toml(mirrors_toml(args.mirror) if args.mirror else "")
+    toml = 'tls-root-certs = "system"\n' if args.tls_system_roots else ""
+    config = Config.from_toml(toml + (mirrors_toml(args.mirror) if args.mirror else ""))
     client = Client.from_config(config, max_retries=args.max_retries, timeout=args.timeout)
     cache = Path(args.cache)
     gateway = Gateway(
@@ -130,7 +134,7 @@ class ClientResult:
 def run_client(channel: str, prefix: os.PathLike | str, cache: os.PathLike | str,
                specs: list[str] | tuple[str, ...] = ("fx-app",), *, shards: bool = True,
                mirrors: dict[str, str] | None = None, max_retries: int = 3,
-               timeout: float = 60) -> ClientResult:
+               timeout: float = 60, ca_file: os.PathLike | str | None = None) -> ClientResult:
     """Run this script in a fresh interpreter and return its outcome (never raises on failure)."""
     cmd = [sys.executable, str(HERE / "rattler_client.py"), "--channel", channel,
            "--prefix", str(prefix), "--cache", str(cache), "--max-retries", str(max_retries)]
@@ -138,8 +142,12 @@ def run_client(channel: str, prefix: os.PathLike | str, cache: os.PathLike | str
         cmd.append("--no-shards")
     for source, target in (mirrors or {}).items():
         cmd += ["--mirror", f"{source}={target}"]
-    cmd += list(specs)
     env = {**os.environ, "RATTLER_CACHE_DIR": str(Path(cache) / "default")}
+    if ca_file is not None:
+        # The system roots are what SSL_CERT_FILE names: a test CA for hoard's HTTPS.
+        cmd.append("--tls-system-roots")
+        env["SSL_CERT_FILE"] = str(ca_file)
+    cmd += list(specs)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     return ClientResult(proc.returncode, proc.stdout, proc.stderr)
 

@@ -19,6 +19,10 @@ const char *hoard_simdjson_version(void);
 enum {
     HOARD_RECORD_HAS_SHA256 = 1,
     HOARD_RECORD_HAS_SIZE = 2,
+    /// Collected records only: `md5` holds 16 decoded bytes.
+    HOARD_RECORD_HAS_MD5 = 4,
+    /// Collected records only: `timestamp` holds the record's `timestamp` (as written: ms or s).
+    HOARD_RECORD_HAS_TIMESTAMP = 8,
 };
 
 /// Called once per record in "packages" and "packages.conda". Strings are not NUL-terminated
@@ -37,13 +41,16 @@ int hoard_simdjson_records(const uint8_t *data, size_t len, size_t capacity,
 
 /// One record collected by hoard_simdjson_collect. The filename is
 /// `arena[name_offset ..< name_offset + name_len]`; `sha256` holds the decoded digest when
-/// HOARD_RECORD_HAS_SHA256 is set (only set for exactly 64 hex digits).
+/// HOARD_RECORD_HAS_SHA256 is set (only set for exactly 64 hex digits); `md5` likewise with
+/// HOARD_RECORD_HAS_MD5 (exactly 32 hex digits).
 typedef struct {
     uint64_t name_offset;
     uint64_t size;
+    uint64_t timestamp;
     uint32_t name_len;
     int32_t flags;
     uint8_t sha256[32];
+    uint8_t md5[16];
 } hoard_record;
 
 typedef struct hoard_records hoard_records;

@@ -96,7 +96,8 @@ struct CondaFront: Sendable {
 
     // MARK: Packages and shards
 
-    private func package(_ filename: CondaFilename, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
+    /// A package file, from the store or pulled through (the OCI mirror serves its blobs by this).
+    func package(_ filename: CondaFilename, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
         let key = CondaFileKey(channel: channel.name, label: label, subdir: subdir, filename: filename.rawValue)
         let contentType = filename.format == .conda ? "application/octet-stream" : "application/x-bzip2"
         return try await blob(key, contentType: contentType, request: request) { [expectations, documents, upstreams, logger] in

@@ -55,7 +55,9 @@ final class PackageExpectations: Sendable {
         return Expectation(digest: digest, size: record.size.map { Int64($0) })
     }
 
-    private func records(for key: DocumentKey, from digest: BlobDigest) async throws -> [String: PackageDigest] {
+    /// Every record of the repodata.json blob `digest` (the current snapshot of `key`) by
+    /// filename, built once per snapshot; the OCI mirror indexes them by sha256 and repository.
+    func records(for key: DocumentKey, from digest: BlobDigest) async throws -> [String: PackageDigest] {
         let task = maps.withLock { maps in
             if let current = maps[key], current.source == digest { return current.records }
             let store = self.store

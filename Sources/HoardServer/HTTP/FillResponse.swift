@@ -36,7 +36,7 @@ struct FillResponse {
                     readable = max(0, written - 1)
                 }
                 if offset < readable {
-                    if reader == nil { reader = try Self.open(head: head, fill: fill, store: store) }
+                    if reader == nil { reader = try await Self.open(head: head, fill: fill, store: store) }
                     try await FileBody.write(reader!, from: offset, to: readable, into: &writer)
                     offset = readable
                     continue
@@ -50,15 +50,14 @@ struct FillResponse {
     }
 
     /// Opens the temp file; once it was renamed into place (or removed), the outcome says where.
-    private static func open(head: Fill.Head, fill: Fill, store: Store) throws -> FileReader {
+    /// The rename happens before the fill reports the commit (the index row comes in between), so
+    /// a missing temp file while the fill still says "running" means: wait for the outcome.
+    private static func open(head: Fill.Head, fill: Fill, store: Store) async throws -> FileReader {
         do {
             return try FileReader(path: head.tempPath)
         } catch {
-            switch fill.progress().0 {
-            case .committed(let record): return try store.open(record.digest).reader
-            case .failed(let failure): throw failure
-            case .running: throw error
-            }
+            let record = try await fill.result()
+            return try store.open(record.digest).reader
         }
     }
 }

@@ -12,12 +12,15 @@ struct OCIFront: Sendable {
     let uploads: UploadSessions
     /// Upstream registries under their prefixes; nil when none is configured.
     let pullThrough: OCIPullThrough?
+    /// The conda channels as OCI mirrors under their namespace (nil: no conda front).
+    let mirror: CondaMirror?
     let logger: Logger
 
-    init(store: Store, settings: ServerSettings, pullThrough: OCIPullThrough? = nil, logger: Logger) throws {
+    init(store: Store, settings: ServerSettings, pullThrough: OCIPullThrough? = nil, conda: CondaFront?, logger: Logger) throws {
         self.store = store
         self.pullThrough = pullThrough
         self.logger = logger
+        mirror = try conda.map { try CondaMirror(namespace: settings.oci.condaNamespace, conda: $0) }
         auth = try OCIAuthenticator(
             settings: settings.oci, tokenSecret: try TokenKey.loadOrCreate(root: store.layout.root), tls: settings.tls != nil)
         uploads = UploadSessions(directory: store.layout.uploadsDirectory, expiry: settings.oci.uploadExpiry, logger: logger)
@@ -33,9 +36,15 @@ struct OCIFront: Sendable {
             if let allow = error.allowHeader { headers[.allow] = allow }
             return .oci(error.ociError, headers: headers)
         }
+        if let refusal = mirror?.refusal(of: route) { return .oci(refusal) }
         do {
             try await auth.authorize(route, request: request)
-            var response = try await dispatch(route, request: request)
+            var response: Response
+            if let mirrored = try await mirror?.respond(to: route, request: request) {
+                response = mirrored
+            } else {
+                response = try await dispatch(route, request: request)
+            }
             response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
             return response
         } catch let failure as OCIAuthFailure {

@@ -10,6 +10,9 @@ public struct OCISettings: Sendable {
     public var tokenLifetime: Duration
     /// How long a successful bcrypt check is remembered (bcrypt costs ~80 ms per request).
     public var credentialCacheLifetime: Duration
+    /// The repository namespace under which every conda channel is an OCI mirror
+    /// (`<namespace>/<channel>/<subdir>/<package>`); read-only.
+    public var condaNamespace: String = "conda"
 
     public init(
         htpasswdPath: String? = nil, authReads: Bool = false, uploadExpiry: Duration = .seconds(3600),
