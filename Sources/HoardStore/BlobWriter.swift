@@ -22,6 +22,7 @@ public final class BlobWriter: @unchecked Sendable {
     private let layout: StoreLayout
     private var fd: Int32
     private var hasher = SHA256()
+    private var verified: BlobDigest?
 
     init(layout: StoreLayout, expectedDigest: BlobDigest?, expectedSize: Int64?) throws(StoreError) {
         self.layout = layout
@@ -75,16 +76,7 @@ public final class BlobWriter: @unchecked Sendable {
     /// Verifies, makes the bytes durable and renames them into place. Returns the digest and size.
     /// On a mismatch the temp file is removed and the error names both digests.
     public func commit() async throws(StoreError) -> (digest: BlobDigest, size: Int64) {
-        guard fd >= 0 else { throw .writerClosed }
-        let actual = BlobDigest(hasher.finalize())
-        if let expectedSize, expectedSize != bytesWritten {
-            abort()
-            throw .sizeMismatch(expected: expectedSize, actual: bytesWritten)
-        }
-        if let expectedDigest, expectedDigest != actual {
-            abort()
-            throw .digestMismatch(expected: expectedDigest, actual: actual)
-        }
+        let actual = try verify()
         let fd = self.fd
         let temp = tempPath
         let layout = self.layout
@@ -105,6 +97,26 @@ public final class BlobWriter: @unchecked Sendable {
             throw (error as? StoreError) ?? .io(operation: "commit", path: temp, errno: EIO)
         }
         return (actual, bytesWritten)
+    }
+
+    /// Checks the digest and size of everything written against what was expected, without
+    /// publishing anything yet: once this returns, the bytes are known good (the commit that
+    /// follows only makes them durable and names them). On a mismatch nothing is kept.
+    @discardableResult
+    public func verify() throws(StoreError) -> BlobDigest {
+        guard fd >= 0 else { throw .writerClosed }
+        if let verified { return verified }
+        let actual = BlobDigest(hasher.finalize())
+        if let expectedSize, expectedSize != bytesWritten {
+            abort()
+            throw .sizeMismatch(expected: expectedSize, actual: bytesWritten)
+        }
+        if let expectedDigest, expectedDigest != actual {
+            abort()
+            throw .digestMismatch(expected: expectedDigest, actual: actual)
+        }
+        verified = actual
+        return actual
     }
 
     /// Discards everything written so far.

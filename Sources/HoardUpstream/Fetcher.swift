@@ -111,6 +111,9 @@ public final class Fetcher: Sendable {
             } catch {
                 throw HTTPUpstream.classify(error, url: url, timeout: upstream.timeout)
             }
+            // Readers may finish as soon as the bytes are known good; durability follows.
+            try newWriter.verify()
+            fill.verified(size: newWriter.bytesWritten)
             let record = try await store.commit(newWriter)
             try await onCommit(record)
             fill.committed(record)

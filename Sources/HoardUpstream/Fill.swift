@@ -5,7 +5,8 @@ import Synchronization
 ///
 /// The fill runs in a task of its own: a reader that goes away does not stop it. Readers may read
 /// the temp file up to `written` bytes, except the last byte, which becomes readable only once the
-/// blob is committed, so no reader can complete a response with bytes that failed verification.
+/// whole blob is verified, so no reader can complete a response with bytes that failed it.
+/// (Making the blob durable and naming it comes after; readers need not wait for that.)
 public final class Fill: Sendable {
     public let key: String
 
@@ -19,6 +20,8 @@ public final class Fill: Sendable {
     /// Where the fill stands; readers wait for it to change.
     public enum Progress: Sendable {
         case running(written: Int64)
+        /// Every byte is written and verified; the commit is under way.
+        case verified(size: Int64)
         case committed(BlobRecord)
         case failed(any Error)
     }
@@ -32,6 +35,7 @@ public final class Fill: Sendable {
     }
 
     private enum Outcome {
+        case verified(size: Int64)
         case committed(BlobRecord)
         case failed(any Error)
     }
@@ -44,6 +48,7 @@ public final class Fill: Sendable {
 
     func started(_ head: Head) { update { $0.head = head } }
     func wrote(total: Int64) { update { $0.written = total } }
+    func verified(size: Int64) { update { $0.outcome = .verified(size: size) } }
     func committed(_ record: BlobRecord) { update { $0.outcome = .committed(record) } }
     func failed(_ error: any Error) { update { $0.outcome = .failed(error) } }
 
@@ -66,7 +71,7 @@ public final class Fill: Sendable {
             let (head, outcome, version) = state.withLock { ($0.head, $0.outcome, $0.version) }
             if let head { return head }
             if case .failed(let error) = outcome { throw error }
-            if case .committed = outcome { fatalError("a fill committed without a head") }
+            if outcome != nil { fatalError("a fill ended without a head") }
             await waitForChange(after: max(seen, version))
             seen = version
         }
@@ -77,6 +82,7 @@ public final class Fill: Sendable {
         state.withLock { state in
             switch state.outcome {
             case .committed(let record): return (.committed(record), state.version)
+            case .verified(let size): return (.verified(size: size), state.version)
             case .failed(let error): return (.failed(error), state.version)
             case nil: return (.running(written: state.written), state.version)
             }
@@ -102,7 +108,7 @@ public final class Fill: Sendable {
             switch progress {
             case .committed(let record): return record
             case .failed(let error): throw error
-            case .running: await waitForChange(after: version)
+            case .running, .verified: await waitForChange(after: version)
             }
         }
     }

@@ -32,10 +32,16 @@ struct FillResponse {
                 case .committed(let record):
                     readable = record.size
                     complete = true
+                case .verified(let size):
+                    readable = size
+                    complete = true
                 case .running(let written):
                     readable = max(0, written - 1)
                 }
-                if offset < readable {
+                // After the first bytes (sent at once, for time to first byte), read in batches
+                // of at least `batch`: each read is a hop to the thread pool, and the fill
+                // advances 64 KiB at a time.
+                if offset < readable && (complete || offset == 0 || readable - offset >= Self.batch) {
                     if reader == nil { reader = try await Self.open(head: head, fill: fill, store: store) }
                     try await FileBody.write(reader!, from: offset, to: readable, into: &writer)
                     offset = readable
@@ -48,6 +54,8 @@ struct FillResponse {
         }
         return Response(status: .ok, headers: headers, body: body)
     }
+
+    static let batch: Int64 = 1 << 20
 
     /// Opens the temp file; once it was renamed into place (or removed), the outcome says where.
     /// The rename happens before the fill reports the commit (the index row comes in between), so
