@@ -4,32 +4,12 @@ import Hummingbird
 import NIOCore
 import NIOPosix
 
-/// Streams a byte range of a committed blob: fixed-size `pread`s on NIO's thread pool (never on
-/// the cooperative pool, never the whole blob in memory), written as they are read.
+/// Streams a byte range of a committed blob (never the whole blob in memory), as `FileBody` does.
 enum OCIBlobResponse {
-    static let chunkSize = 256 * 1024
-
     /// The body for bytes `range` of `file`.
     static func body(_ file: BlobFile, range: ClosedRange<Int64>) -> ResponseBody {
-        let length = range.count
-        return ResponseBody(contentLength: length) { writer in
-            var offset = range.lowerBound
-            let end = range.upperBound + 1
-            while offset < end {
-                let want = Int(min(Int64(chunkSize), end - offset))
-                let at = offset
-                let buffer = try await NIOThreadPool.singleton.runIfActive { () throws -> ByteBuffer in
-                    var buffer = ByteBufferAllocator().buffer(capacity: want)
-                    _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
-                        try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: at)
-                    }
-                    return buffer
-                }
-                // A blob is immutable and its size known: a short read means it was damaged.
-                guard buffer.readableBytes > 0 else { throw StoreError.sizeMismatch(expected: file.size, actual: offset) }
-                offset += Int64(buffer.readableBytes)
-                try await writer.write(buffer)
-            }
+        ResponseBody(contentLength: range.count) { writer in
+            try await FileBody.write(file.reader, from: range.lowerBound, to: range.upperBound + 1, into: &writer)
             try await writer.finish(nil)
         }
     }
