@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """hoard benchmarks against Debian nginx (static, proxy_store) and quetz-server's proxy channel.
 
-Usage: bench.py SECTION...   (sections: setup cached repodata cold quetz-cached singleflight
-                              memory pipeline summary stop; `all` runs them in order)
+Usage: bench.py SECTION...   (sections: setup cached repodata cold singleflight memory pipeline
+                              oci summary stop; `all` runs them in order)
 
 Everything lives under $BENCH_WORK (default /tmp/hoard-bench); results accumulate in
 $BENCH_WORK/results.json (one entry per figure, with the load averages when it was taken) and
 `summary` prints them as a markdown table. Servers bind 127.0.0.1 only; every load loop is
 bounded in time. Environment: HOARD (binary), REPODATA_BENCH (binary), QUETZ_VENV,
-COLD_RUNS (default 5), COLD_1G_RUNS (default 3, 0 skips), CURL_RUNS (default 7), WRK_SECONDS (10).
+COLD_RUNS (default 5), COLD_1G_RUNS (default 3, 0 skips), CURL_RUNS (default 7), WRK_SECONDS (10),
+OCI_WRK_REPS (3), OCI_PULL_RUNS (3).
 """
 import json
 import os
@@ -86,8 +87,9 @@ def get_ok(url: str, size: int | None = None) -> dict:
     return r
 
 
-def wrk(url: str, threads: int, conns: int, seconds: int = WRK_SECONDS) -> dict:
-    p = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", url],
+def wrk(url: str, threads: int, conns: int, seconds: int = WRK_SECONDS, headers=()) -> dict:
+    hargs = [a for h in headers for a in ("-H", h)]
+    p = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", *hargs, url],
                        capture_output=True, text=True, timeout=seconds + 60)
     out = p.stdout
     rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
@@ -95,8 +97,8 @@ def wrk(url: str, threads: int, conns: int, seconds: int = WRK_SECONDS) -> dict:
     scale = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[m.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockerr = re.search(r"Socket errors: (.*)", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
     return {"rps": rps, "mibs": float(m.group(1)) * scale / MiB, "non2xx": int(errors.group(1)) if errors else 0,
             "sockerr": sockerr.group(1) if sockerr else "", "p50": p50.group(1) if p50 else "",
             "p99": p99.group(1) if p99 else ""}
@@ -141,7 +143,7 @@ def median(values):
 class Hoard:
     """One hoard process on a fresh (or given) root."""
 
-    def __init__(self, root: str | None = None, fresh: bool = True, upstreams=None):
+    def __init__(self, root: str | None = None, fresh: bool = True, upstreams=None, extra=()):
         self.root = root or os.path.join(W, "hoard-root")
         if fresh and os.path.exists(self.root):
             shutil.rmtree(self.root)
@@ -151,6 +153,7 @@ class Hoard:
                 "--log-level", "warning"]
         for name, url in upstreams.items():
             args += ["--upstream", f"{name}={url}"]
+        args += list(extra)
         self.log = open(os.path.join(W, "logs/hoard.log"), "a")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{HOARD_PORT}"
@@ -562,6 +565,230 @@ def pipeline():
                doc_mb=round(os.path.getsize(big) / 1e6, 1), load=load)
 
 
+# ---------------------------------------------------------------- OCI (hoard's /v2 front vs docker-registry)
+
+REG_PORT, REG_PROXY_PORT = 18100, 18101
+OCI_REPO = "bench/blobs"
+OCI_USER, OCI_PASS = "bench", "bench-pass"
+OCI_MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
+OCI_WRK_REPS = int(os.environ.get("OCI_WRK_REPS", "3"))
+OCI_PULL_RUNS = int(os.environ.get("OCI_PULL_RUNS", "3"))
+
+REGISTRY_CONF = """version: 0.1
+log: {{level: warn, accesslog: {{disabled: true}}}}
+storage: {{filesystem: {{rootdirectory: {root}}}, delete: {{enabled: true}}}}
+http: {{addr: 127.0.0.1:{port}}}
+"""
+
+
+class Registry:
+    """Debian's docker-registry (distribution 2.8) on a fresh storage dir; proxy=URL makes it a pull-through cache."""
+
+    def __init__(self, name: str, port: int, proxy: str | None = None, fresh: bool = True):
+        self.dir = os.path.join(W, "oci", name)
+        if fresh and os.path.exists(self.dir):
+            shutil.rmtree(self.dir)
+        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
+        conf = REGISTRY_CONF.format(root=os.path.join(self.dir, "data"), port=port)
+        if proxy:
+            conf += f"proxy: {{remoteurl: {proxy}}}\n"
+        open(os.path.join(self.dir, "config.yml"), "w").write(conf)
+        self.log = open(os.path.join(W, f"logs/registry-{name}.log"), "a")
+        self.proc = subprocess.Popen(["docker-registry", "serve", os.path.join(self.dir, "config.yml")],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{port}"
+        wait_http(self.base + "/v2/")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def oci_blobs() -> dict:
+    """The blobs to push: random 4 MiB and 100 MiB layers, a tiny config, and the manifest (bytes, digest)."""
+    import hashlib
+    d = os.path.join(W, "oci/blobs")
+    os.makedirs(d, exist_ok=True)
+    out = {}
+    for name, size in (("4m", 4 * MiB), ("100m", 100 * MiB)):
+        path = os.path.join(d, name)
+        if not os.path.exists(path) or os.path.getsize(path) != size:
+            with open(path + ".tmp", "wb") as f:
+                for _ in range(size // MiB):
+                    f.write(os.urandom(MiB))
+            os.replace(path + ".tmp", path)
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(8 * MiB):
+                h.update(chunk)
+        out[name] = {"path": path, "size": size, "digest": "sha256:" + h.hexdigest()}
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    cpath = os.path.join(d, "config")
+    open(cpath, "wb").write(config)
+    out["config"] = {"path": cpath, "size": len(config), "digest": "sha256:" + hashlib.sha256(config).hexdigest()}
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST_TYPE,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": out["config"]["digest"],
+                   "size": out["config"]["size"]},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": out[k]["digest"],
+                    "size": out[k]["size"]} for k in ("4m", "100m")],
+    }, separators=(",", ":")).encode()
+    out["manifest"] = {"bytes": manifest, "size": len(manifest), "digest": "sha256:" + hashlib.sha256(manifest).hexdigest()}
+    return out
+
+
+def oci_request(base: str, method: str, path: str, body=None, length: int | None = None, headers=None, auth=None):
+    """One plain HTTP request (http.client, so a file body streams); returns (status, headers, body)."""
+    import base64
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=300)
+    h = dict(headers or {})
+    if auth:
+        h["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    if body is not None:
+        h["Content-Length"] = str(length if length is not None else len(body))
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, dict(r.getheaders()), data
+
+
+def oci_push(base: str, blobs: dict, auth=None):
+    """Distribution spec push: POST an upload, PUT <location>?digest= with the whole blob; then PUT the manifest as v1."""
+    from urllib.parse import urlsplit
+    for key in ("config", "4m", "100m"):
+        b = blobs[key]
+        st, hd, data = oci_request(base, "POST", f"/v2/{OCI_REPO}/blobs/uploads/", body=b"", auth=auth)
+        if st != 202:
+            raise SystemExit(f"POST upload at {base}: {st} {data[:300]!r}")
+        loc = {k.lower(): v for k, v in hd.items()}["location"]
+        u = urlsplit(loc)
+        path = u.path + "?" + (u.query + "&" if u.query else "") + "digest=" + b["digest"]
+        with open(b["path"], "rb") as f:
+            st, _, data = oci_request(base, "PUT", path, body=f, length=b["size"], auth=auth,
+                                      headers={"Content-Type": "application/octet-stream"})
+        if st != 201:
+            raise SystemExit(f"PUT blob {key} at {base}: {st} {data[:300]!r}")
+    m = blobs["manifest"]
+    st, _, data = oci_request(base, "PUT", f"/v2/{OCI_REPO}/manifests/v1", body=m["bytes"], auth=auth,
+                              headers={"Content-Type": OCI_MANIFEST_TYPE})
+    if st != 201:
+        raise SystemExit(f"PUT manifest at {base}: {st} {data[:300]!r}")
+    for key in ("4m", "100m"):
+        get_ok(f"{base}/v2/{OCI_REPO}/blobs/{blobs[key]['digest']}", blobs[key]["size"])
+
+
+def oci_hoard(root: str, fresh: bool, extra=()) -> Hoard:
+    htpasswd = os.path.join(W, "oci/htpasswd")
+    if not os.path.exists(htpasswd):
+        os.makedirs(os.path.dirname(htpasswd), exist_ok=True)
+        p = subprocess.run(["htpasswd", "-Bbn", OCI_USER, OCI_PASS], capture_output=True, text=True, check=True)
+        open(htpasswd, "w").write(p.stdout)
+    return Hoard(root, fresh=fresh, extra=["--htpasswd", htpasswd, *extra])
+
+
+def oci():
+    """hoard's OCI front vs docker-registry: pushed blobs and manifest under wrk, then a 100 MiB pull-through."""
+    blobs = oci_blobs()
+    hroot = os.path.join(W, "hoard-root-oci")
+    with oci_hoard(hroot, True) as h, Registry("reg", REG_PORT) as reg:
+        load = loadavg()
+        t0 = time.time(); oci_push(h.base, blobs, auth=(OCI_USER, OCI_PASS)); th = time.time() - t0
+        t0 = time.time(); oci_push(reg.base, blobs); tr = time.time() - t0
+        record("oci_push", hoard_s=round(th, 2), registry_s=round(tr, 2), load=load,
+               note="config + 4 MiB + 100 MiB (POST, PUT ?digest=) + manifest, one client")
+        for key in ("4m", "100m"):
+            url_h = f"{h.base}/v2/{OCI_REPO}/blobs/{blobs[key]['digest']}"
+            url_r = f"{reg.base}/v2/{OCI_REPO}/blobs/{blobs[key]['digest']}"
+            for _ in range(2):
+                get_ok(url_h, blobs[key]["size"])
+                get_ok(url_r, blobs[key]["size"])
+            load = loadavg()
+            hw, rw = [], []
+            for _ in range(OCI_WRK_REPS):
+                a, b = wrk(url_h, 2, 4), wrk(url_r, 2, 4)
+                hw.append(a["mibs"])
+                rw.append(b["mibs"])
+                if a["non2xx"] or b["non2xx"]:
+                    raise SystemExit(f"non-2xx under wrk: hoard {a} registry {b}")
+            record(f"oci_blob{key}_wrk", hoard=median(hw), registry=median(rw), ratio=median(hw) / median(rw),
+                   hoard_runs=[round(x) for x in hw], registry_runs=[round(x) for x in rw], load=load, unit="MiB/s")
+        accept = f"Accept: {OCI_MANIFEST_TYPE}"
+        url_h = f"{h.base}/v2/{OCI_REPO}/manifests/v1"
+        url_r = f"{reg.base}/v2/{OCI_REPO}/manifests/v1"
+        for url in (url_h, url_r):
+            st, _, data = oci_request(url.rsplit("/v2/", 1)[0], "GET", "/v2/" + url.rsplit("/v2/", 1)[1],
+                                      headers={"Accept": OCI_MANIFEST_TYPE})
+            if st != 200 or data != blobs["manifest"]["bytes"]:
+                raise SystemExit(f"GET {url}: {st} {data[:200]!r}")
+        load = loadavg()
+        hr, rr, extra = [], [], {}
+        for _ in range(OCI_WRK_REPS):
+            a, b = wrk(url_h, 2, 64, headers=[accept]), wrk(url_r, 2, 64, headers=[accept])
+            hr.append(a["rps"])
+            rr.append(b["rps"])
+            extra = {"hoard_p50_p99": f"{a['p50']} / {a['p99']}", "registry_p50_p99": f"{b['p50']} / {b['p99']}",
+                     "errors": f"hoard {a['non2xx']} {a['sockerr']}; registry {b['non2xx']} {b['sockerr']}"}
+        record("oci_manifest_c64", hoard=median(hr), registry=median(rr), ratio=median(hr) / median(rr),
+               hoard_runs=[round(x) for x in hr], registry_runs=[round(x) for x in rr], size=blobs["manifest"]["size"],
+               load=load, unit="req/s", **extra)
+    # Pull-through: the registry above (its storage kept) is the upstream of both.
+    b = blobs["100m"]
+    with Registry("reg", REG_PORT, fresh=False) as reg:
+        get_ok(f"{reg.base}/v2/{OCI_REPO}/blobs/{b['digest']}", b["size"])
+        load = loadavg()
+        rows = []
+        for i in range(OCI_PULL_RUNS):
+            out = {}
+
+            def via_hoard():
+                with oci_hoard(os.path.join(W, "hoard-root-oci-pull"), True,
+                               ["--registry", f"up=http://127.0.0.1:{REG_PORT}"]) as h:
+                    os.sync()
+                    out["hoard"] = get_ok(f"{h.base}/v2/up/{OCI_REPO}/blobs/{b['digest']}", b["size"])
+                    out["hoard"]["second_mibs"] = get_ok(f"{h.base}/v2/up/{OCI_REPO}/blobs/{b['digest']}", b["size"])["mibs"]
+
+            def via_registry():
+                with Registry("proxy", REG_PROXY_PORT, proxy=f"http://127.0.0.1:{REG_PORT}") as px:
+                    os.sync()
+                    out["registry"] = get_ok(f"{px.base}/v2/{OCI_REPO}/blobs/{b['digest']}", b["size"])
+                    time.sleep(0.5)
+                    out["registry"]["second_mibs"] = get_ok(f"{px.base}/v2/{OCI_REPO}/blobs/{b['digest']}", b["size"])["mibs"]
+
+            steps = [via_hoard, via_registry] if i % 2 == 0 else [via_registry, via_hoard]
+            for step in steps:
+                step()
+            rows.append(out)
+        fields = {}
+        for s in ("hoard", "registry"):
+            fields[f"{s}_s"] = median(r[s]["total"] for r in rows)
+            fields[f"{s}_ttfb_ms"] = median(r[s]["ttfb"] for r in rows) * 1000
+            fields[f"{s}_mibs"] = median(r[s]["mibs"] for r in rows)
+            fields[f"{s}_runs_mibs"] = [round(r[s]["mibs"]) for r in rows]
+            fields[f"{s}_runs_ttfb_ms"] = [round(r[s]["ttfb"] * 1000, 2) for r in rows]
+            fields[f"{s}_second_get_mibs"] = round(median(r[s]["second_mibs"] for r in rows))
+        fields["ratio"] = fields["hoard_mibs"] / fields["registry_mibs"]
+        record("oci_pull100m", load=load, **fields)
+
+
 def fmt(x, unit=""):
     if isinstance(x, float):
         return f"{x:,.0f}{unit}" if abs(x) >= 100 else f"{x:.2f}{unit}"
@@ -627,6 +854,21 @@ def summary():
         row(f"cold GET repodata.json.zst ({x['doc_mb']} MB doc, upstream .zst {x['upstream_zst_mb']} MB)",
             f"{x['cold_zst_s']} s, VmHWM {x['vmhwm_mb']} MB", f"cached: {x['cached_zst_s']} s", "",
             "< 2× doc memory", "yes" if x["vmhwm_mb"] < 2 * x["doc_mb"] else "NO", x["load"])
+    for key, label in (("4m", "4 MiB"), ("100m", "100 MiB")):
+        if f"oci_blob{key}_wrk" in r:
+            x = r[f"oci_blob{key}_wrk"]
+            row(f"OCI blob GET {label}, wrk -t2 -c4 (MiB/s)", fmt(x["hoard"]), f"docker-registry {fmt(x['registry'])}",
+                f"{x['ratio']:.2f}", "≥ 1.5", "yes" if x["ratio"] >= 1.5 else "NO", x["load"])
+    if "oci_manifest_c64" in r:
+        x = r["oci_manifest_c64"]
+        row(f"OCI manifest GET ({x['size']} B, tag v1), wrk -t2 -c64 (req/s)", fmt(x["hoard"]),
+            f"docker-registry {fmt(x['registry'])}", f"{x['ratio']:.2f}", "≥ 2", "yes" if x["ratio"] >= 2 else "NO", x["load"])
+    if "oci_pull100m" in r:
+        x = r["oci_pull100m"]
+        row("OCI pull-through, cold 100 MiB blob: time (s) / MiB/s / first byte (ms)",
+            f"{x['hoard_s']:.3f} s / {fmt(x['hoard_mibs'])} / {x['hoard_ttfb_ms']:.1f}",
+            f"docker-registry proxy {x['registry_s']:.3f} s / {fmt(x['registry_mibs'])} / {x['registry_ttfb_ms']:.1f}",
+            f"{x['ratio']:.2f}", "", "", x["load"])
     print("| what | hoard | reference | ratio | goal | met? | load (1/5/15 min) |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
@@ -639,13 +881,13 @@ def stop():
 
 
 SECTIONS = {"setup": setup, "cached": cached, "repodata": repodata, "cold": cold, "singleflight": singleflight,
-            "memory": memory, "pipeline": pipeline, "summary": summary, "stop": stop}
+            "memory": memory, "pipeline": pipeline, "oci": oci, "summary": summary, "stop": stop}
 
 
 def main():
     names = sys.argv[1:] or ["all"]
     if names == ["all"]:
-        names = ["setup", "cached", "repodata", "cold", "singleflight", "memory", "pipeline", "summary", "stop"]
+        names = ["setup", "cached", "repodata", "cold", "singleflight", "memory", "pipeline", "oci", "summary", "stop"]
     os.makedirs(os.path.join(W, "logs"), exist_ok=True)
     for name in names:
         if name not in SECTIONS:

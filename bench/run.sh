@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every hoard benchmark (or the sections named: setup cached repodata cold singleflight
-# memory pipeline summary stop) and prints the summary table. See bench/README.md.
+# memory pipeline oci summary stop) and prints the summary table. See bench/README.md.
 # Work files (about 7 GB) go to $BENCH_WORK (default /tmp/hoard-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
