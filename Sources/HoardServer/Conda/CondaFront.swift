@@ -155,6 +155,16 @@ struct CondaFront: Sendable {
             try await store.index.setCondaFile(key, digest: record.digest)
         }
         let head = try await fill.head()
+        if let digest = head.expectedDigest {
+            // The client already holds these bytes (their name is their sha256): no need to
+            // wait for a fill that is still committing them.
+            let validators = Validators(digestHex: digest.hex, lastModified: nil)
+            if validators.notModified(request.headers) {
+                var headers: HTTPFields = [.cacheControl: Self.immutable]
+                validators.apply(to: &headers)
+                return Response(status: .notModified, headers: headers)
+            }
+        }
         if request.headers[.range] != nil || request.method == .head {
             // A range of a file still downloading, or HEAD (whose validators must be those a GET
             // will carry): wait for the blob, then answer from the store.
