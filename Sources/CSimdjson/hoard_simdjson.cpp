@@ -101,39 +101,6 @@ extern "C" size_t hoard_simdjson_padding(void) { return SIMDJSON_PADDING; }
 
 extern "C" const char *hoard_simdjson_version(void) { return SIMDJSON_STRINGIFY(SIMDJSON_VERSION); }
 
-extern "C" int hoard_simdjson_records(const uint8_t *data, size_t len, size_t capacity,
-                                      hoard_record_fn callback, void *context,
-                                      char *error, size_t error_len) {
-    Input input(data, len, capacity);
-    ondemand::parser parser;
-    ondemand::document doc;
-    TRY(parser.iterate(input.view).get(doc));
-    ondemand::object top;
-    TRY(doc.get_object().get(top));
-    for (auto field : top) {
-        std::string_view key;
-        TRY(field.unescaped_key().get(key));
-        if (key != "packages" && key != "packages.conda") continue;
-        ondemand::object packages;
-        TRY(field.value().get_object().get(packages));
-        for (auto entry : packages) {
-            std::string_view filename;
-            // unescaped_key lives in the parser's string buffer until the parser is destroyed.
-            TRY(entry.unescaped_key().get(filename));
-            std::string_view sha;
-            uint64_t size = 0;
-            int flags = 0;
-            ondemand::value record;
-            TRY(entry.value().get(record));
-            TRY(read_record(record, sha, size, flags));
-            if (callback(context, filename.data(), filename.size(), sha.data(), sha.size(), size, flags) != 0) {
-                return 1;
-            }
-        }
-    }
-    return 0;
-}
-
 extern "C" int hoard_simdjson_lookup(const uint8_t *data, size_t len, size_t capacity,
                                      const char *section, size_t section_len,
                                      const char *filename, size_t filename_len,

@@ -24,12 +24,6 @@ struct RepodataBench {
         let plan = try buffer.withUnsafeBytes { try RepodataRewrite.plan(document: $0) }
         let scanTime = report("scan info + rewrite plan (\(plan.edits.count) edits, upstream base_url: \(plan.upstreamBaseURL ?? "none"))", since: &t)
 
-        var err = [CChar](repeating: 0, count: 256)
-        let rc = buffer.withUnsafeBytes { doc in
-            hoard_simdjson_records(doc.baseAddress?.assumingMemoryBound(to: UInt8.self), doc.count, buffer.allocatedCount,
-                                   { _, _, _, _, _, _, _ in 0 }, nil, &err, 256)
-        }
-        report("simdjson walk only, no-op callback (rc \(rc))", since: &t)
         let records = try RepodataRecords.build(buffer)
         let recordsTime = report("record map, simdjson On-Demand in place (\(records.count) records)", since: &t)
 

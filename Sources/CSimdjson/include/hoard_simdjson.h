@@ -25,20 +25,6 @@ enum {
     HOARD_RECORD_HAS_TIMESTAMP = 8,
 };
 
-/// Called once per record in "packages" and "packages.conda". Strings are not NUL-terminated
-/// and only valid during the call. Return non-zero to stop the walk.
-typedef int (*hoard_record_fn)(void *context,
-                               const char *filename, size_t filename_len,
-                               const char *sha256, size_t sha256_len,
-                               uint64_t size, int flags);
-
-/// Walks every record. `capacity` is the allocated size of `data` (>= len + padding, or the
-/// call copies the input into a padded buffer). Returns 0 on success, 1 if the callback
-/// stopped the walk, -1 on a JSON error (message written to `error`, NUL-terminated).
-int hoard_simdjson_records(const uint8_t *data, size_t len, size_t capacity,
-                           hoard_record_fn callback, void *context,
-                           char *error, size_t error_len);
-
 /// One record collected by hoard_simdjson_collect. The filename is
 /// `arena[name_offset ..< name_offset + name_len]`; `sha256` holds the decoded digest when
 /// HOARD_RECORD_HAS_SHA256 is set (only set for exactly 64 hex digits); `md5` likewise with
