@@ -58,7 +58,9 @@ public struct CondaRequestPath: Sendable, Hashable, CustomStringConvertible {
         case repodata(RepodataVariant)
         /// `repodata_shards.msgpack.zst` (CEP-16).
         case shardIndex
-        /// `shards/<sha256Hex>.msgpack.zst`; the hex is 64 lowercase digits.
+        /// `shards/<sha256Hex>.msgpack.zst` (where hoard's served indexes put shards), or
+        /// `<sha256Hex>.msgpack.zst` beside the index (conda-index's layout, which indexes
+        /// served by earlier hoard versions may still name); the hex is 64 lowercase digits.
         case shard(sha256Hex: String)
         case package(CondaFilename)
     }
@@ -154,6 +156,9 @@ public struct CondaRequestPath: Sendable, Hashable, CustomStringConvertible {
         }
         if file == shardIndexFilename {
             return CondaRequestPath(channel: channel, label: label, file: .subdir(subdir, .shardIndex))
+        }
+        if let hex = shardHex(file) {
+            return CondaRequestPath(channel: channel, label: label, file: .subdir(subdir, .shard(sha256Hex: hex)))
         }
         if file.hasSuffix(".conda") || file.hasSuffix(".tar.bz2") {
             let fn = try name { () throws(CondaNameError) in try CondaFilename(file) }

@@ -32,7 +32,10 @@ public struct ShardIndex: Sendable, Hashable {
     /// (conda-oci-mirror's choice) resolves to the index URL itself and only works with clients
     /// that URL-join the filename, so `./` is the safer value.
     public static let localBaseURL = "./"
-    /// What an absolute `shards_base_url` becomes: `.../<subdir>/shards/`.
+    /// What every `shards_base_url` is served as: `.../<subdir>/shards/`, where hoard serves
+    /// shards whatever the upstream layout (conda-index's `""`, beside the index; rattler-index's
+    /// `./shards/`; `../elsewhere/`; another host). A relative value can point outside the
+    /// subdir, so only this one value is left as it is.
     public static let localShardsBaseURL = "./shards/"
     /// Default decompression cap; conda-forge's largest indexes are a few MB.
     public static let defaultMaxDecompressedSize = 256 << 20
@@ -71,21 +74,20 @@ public struct ShardIndex: Sendable, Hashable {
         shardsBaseURL = document["info"]?["shards_base_url"]?.stringValue
     }
 
-    /// The index as this server should serve it: absolute `base_url` → `./`, absolute
-    /// `shards_base_url` → `./shards/`, everything else (order included) preserved. Hash arrays
-    /// of ints written by old producers are passed through unchanged.
+    /// The index as this server should serve it: absolute `base_url` → `./`, any
+    /// `shards_base_url` other than `./shards/` → `./shards/`, everything else (order included)
+    /// preserved. Hash arrays of ints written by old producers are passed through unchanged.
     public func rewritten() -> RewrittenShardIndex {
         var upstreamBase: String?
         var upstreamShards: String?
         guard case .map(var top) = document else { preconditionFailure("validated in init") }
         if let infoIndex = top.firstIndex(where: { $0.key.stringValue == "info" }), case .map(var info) = top[infoIndex].value {
             for k in info.indices {
-                guard let key = info[k].key.stringValue, let value = info[k].value.stringValue,
-                      RepodataRewrite.isAbsoluteURL(value) else { continue }
-                if key == "base_url" {
+                guard let key = info[k].key.stringValue, let value = info[k].value.stringValue else { continue }
+                if key == "base_url", RepodataRewrite.isAbsoluteURL(value) {
                     upstreamBase = value
                     info[k].value = .string(Self.localBaseURL)
-                } else if key == "shards_base_url" {
+                } else if key == "shards_base_url", value != Self.localShardsBaseURL {
                     upstreamShards = value
                     info[k].value = .string(Self.localShardsBaseURL)
                 }
@@ -104,7 +106,8 @@ public struct RewrittenShardIndex: Sendable, Hashable {
     /// untouched when `changed` is false).
     public var msgpack: [UInt8]
     public var changed: Bool
-    /// Absolute upstream values that were replaced (where to fetch packages / shards).
+    /// Upstream values that were replaced: an absolute `base_url`, a `shards_base_url` other
+    /// than `./shards/`. Relative ones still need resolving against the index URL.
     public var upstreamBaseURL: String?
     public var upstreamShardsBaseURL: String?
 

@@ -29,6 +29,10 @@ import Testing
         #expect(p.subdir?.rawValue == "linux-64")
         #expect(p.file == .subdir(try Subdir("linux-64"), .shard(sha256Hex: String(repeating: "ab", count: 32))))
 
+        // conda-index's layout: the shard beside the index; the same shard, so the same file.
+        let beside = try CondaRequestPath.parse(rawPath: "/bioconda/label/main/linux-64/" + String(repeating: "ab", count: 32) + ".msgpack.zst")
+        #expect(beside == p)
+
         let pkg = try CondaRequestPath.parse(rawPath: "/conda-forge/linux-64/ca-certificates-2024.2.2-hbcca054_0.conda")
         guard case .subdir(_, .package(let fn)) = pkg.file else { Issue.record("not a package"); return }
         #expect(fn.name == "ca-certificates")
@@ -79,6 +83,10 @@ import Testing
         "/conda-forge/linux-64/shards/ABCD.msgpack.zst",
         "/conda-forge/linux-64/shards/" + String(repeating: "A", count: 64) + ".msgpack.zst", // uppercase hex
         "/conda-forge/linux-64/notshards/" + String(repeating: "a", count: 64) + ".msgpack.zst",
+        "/conda-forge/linux-64/" + String(repeating: "A", count: 64) + ".msgpack.zst",      // beside the index: uppercase hex
+        "/conda-forge/linux-64/" + String(repeating: "a", count: 63) + ".msgpack.zst",      // short hex
+        "/conda-forge/linux-64/" + String(repeating: "a", count: 64) + ".msgpack",          // no .zst
+        "/conda-forge/" + String(repeating: "a", count: 64) + ".msgpack.zst",               // no subdir
         "/conda-forge/linux-64/-1.0-0.conda",               // empty name
         "/conda-forge/linux-64/pkg--0.conda",               // empty version
         "/conda-forge/linux-64/.pkg-1.0-0.conda",

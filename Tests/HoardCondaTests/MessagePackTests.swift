@@ -101,6 +101,18 @@ import Testing
         #expect(r.msgpack == MessagePack.encode(doc))
     }
 
+    /// Every layout but `./shards/` is served as `./shards/` (where hoard routes shards), and the
+    /// upstream value is reported so hoard can fetch from there.
+    @Test(arguments: ["", "shards", "./", "../elsewhere/", "//other.example/s/", "https://other.example/s/"])
+    func shardsBaseURLServedAsLocal(upstream: String) throws {
+        let doc = index(baseURL: "", shardsBaseURL: upstream)
+        let r = try ShardIndex(msgpack: MessagePack.encode(doc)).rewritten()
+        #expect(r.changed)
+        #expect(r.upstreamShardsBaseURL == upstream)
+        #expect(r.upstreamBaseURL == nil)
+        #expect(try ShardIndex(msgpack: r.msgpack).document == index(baseURL: "", shardsBaseURL: "./shards/"))
+    }
+
     @Test func badIndexes() throws {
         #expect(throws: ShardIndexError.notAMap) { try ShardIndex(msgpack: MessagePack.encode(.array([]))) }
         #expect(throws: ShardIndexError.missingShards) { try ShardIndex(msgpack: MessagePack.encode(.map([]))) }

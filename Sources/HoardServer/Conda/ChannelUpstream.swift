@@ -12,8 +12,9 @@ protocol ChannelUpstream: Sendable {
     /// `baseURL` the repodata's upstream `base_url`, if it had one.
     func packageSource(label: String, subdir: String, filename: CondaFilename, expected: PackageExpectations.Expectation?, baseURL: String?)
         -> FillSource
-    /// How to download a CEP-16 shard.
-    func shardSource(label: String, subdir: String, hex: String, shardsBaseURL: String?) throws -> FillSource
+    /// How to download a CEP-16 shard; `shardsDirectory` is where the subdir's upstream shard
+    /// index puts its shards (`ShardLocation.directory`), nil when it names nowhere fetchable.
+    func shardSource(label: String, subdir: String, hex: String, shardsDirectory: String?) throws -> FillSource
 }
 
 /// The validators of an upstream document: what the next conditional request sends.

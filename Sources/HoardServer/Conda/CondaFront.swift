@@ -124,13 +124,18 @@ struct CondaFront: Sendable {
         }
     }
 
-    /// Shards are named by their sha256: cached forever, verified against their name.
+    /// Shards are named by their sha256: cached forever, verified against their name. Both
+    /// `<subdir>/shards/<hex>` and `<subdir>/<hex>` come here (one blob); upstream, a shard is
+    /// fetched from where the subdir's upstream index puts it, so that index is fetched first
+    /// when hoard has none.
     private func shard(hex: String, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
         let key = PackageExpectations.shardKey(channel: channel.name, label: label, subdir: subdir, hex: hex)
         return try await blob(key, contentType: "application/octet-stream", request: request) { [documents, upstreams] in
-            let index = try? await documents.cached(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex))
+            let index = try await documents.snapshot(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex), channel: channel)
             guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
-            return try upstream.shardSource(label: label, subdir: subdir, hex: hex, shardsBaseURL: index?.row.upstreamShardsBaseURL)
+            var directory = index.row.upstreamShardsBaseURL
+            if directory == nil { directory = try await documents.builder.shardsDirectory(ofIndex: index.row) }
+            return try upstream.shardSource(label: label, subdir: subdir, hex: hex, shardsDirectory: directory)
         }
     }
 

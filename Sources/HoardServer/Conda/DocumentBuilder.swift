@@ -136,4 +136,21 @@ struct DocumentBuilder: Sendable {
         guard let bytes else { return (blob, index) }
         return (try await store.ingest(bytes: bytes), index)
     }
+
+    /// Where a stored upstream shard index puts its shards, read from the index itself: for rows
+    /// that carry no resolved directory (written by an earlier hoard, whose resolver gave up on
+    /// conda-index's `""`). nil when the index names nowhere fetchable.
+    func shardsDirectory(ofIndex row: RepodataRow) async throws -> String? {
+        guard let indexURL = row.upstreamURL else { return nil }
+        let store = self.store
+        let index = try await worker.runIfActive { () throws -> ShardIndex in
+            let raw = try store.open(row.digest).readAll(limit: DocumentKind.shardIndex.sizeLimit)
+            do {
+                return try ShardIndex(compressed: raw)
+            } catch {
+                throw UpstreamError.integrity(url: indexURL, detail: "not a shard index: \(error)")
+            }
+        }
+        return ShardLocation.directory(shardsBaseURL: index.shardsBaseURL, indexURL: indexURL)
+    }
 }

@@ -147,7 +147,8 @@ final class DocumentCache: Sendable {
             let (served, index) = try await builder.rewriteShardIndex(raw, url: response.url)
             row.servedDigest = served.digest
             row.upstreamBaseURL = Self.resolve(index.baseURL ?? "./", against: response.url)
-            row.upstreamShardsBaseURL = Self.resolve(index.shardsBaseURL ?? "./shards/", against: response.url)
+            // Shards are fetched from where this index puts them, whatever hoard serves.
+            row.upstreamShardsBaseURL = ShardLocation.directory(shardsBaseURL: index.shardsBaseURL, indexURL: response.url)
         case .repodataBz2, .channeldata:
             row.servedDigest = raw.digest
         }

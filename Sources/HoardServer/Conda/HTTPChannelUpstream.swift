@@ -50,10 +50,11 @@ struct HTTPChannelUpstream: ChannelUpstream {
         return FillSource(url: url, expectedDigest: expected?.digest, expectedSize: expected?.size)
     }
 
-    func shardSource(label: String, subdir: String, hex: String, shardsBaseURL: String?) throws -> FillSource {
-        let file = "\(hex).msgpack.zst"
-        let url = shardsBaseURL.flatMap { DocumentCache.resolve(file, against: $0) }
-            ?? CondaChannel.url(base, label: label, subdir: subdir, file: "shards/" + file)
+    func shardSource(label: String, subdir: String, hex: String, shardsDirectory: String?) throws -> FillSource {
+        let index = CondaChannel.url(base, label: label, subdir: subdir, file: CondaRequestPath.shardIndexFilename)
+        guard let shardsDirectory, let url = ShardLocation.shardURL(directory: shardsDirectory, hex: hex) else {
+            throw UpstreamError.integrity(url: index, detail: "the shard index's shards_base_url does not resolve to an http(s) URL")
+        }
         return FillSource(url: url, expectedDigest: try BlobDigest(parsing: hex))
     }
 }

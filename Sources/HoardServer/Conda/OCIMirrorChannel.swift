@@ -101,7 +101,7 @@ struct OCIMirrorChannel: ChannelUpstream {
         return try await client.blob(endpoint, repository: repository, digest: digest)
     }
 
-    func shardSource(label: String, subdir: String, hex: String, shardsBaseURL: String?) throws -> FillSource {
+    func shardSource(label: String, subdir: String, hex: String, shardsDirectory: String?) throws -> FillSource {
         throw UpstreamError.status(url: "\(endpoint)/\(subdir)/repodata.json/shards:\(hex)", code: 404)
     }
 }

@@ -1,0 +1,34 @@
+import Foundation
+import HoardConda
+
+/// Where an upstream keeps the shards its CEP-16 index names.
+///
+/// CEP-16: shards are at `<shards_base_url><sha256>.msgpack.zst`, and `shards_base_url` (absolute
+/// or relative) is relative to the shard index. Clients treat the resolved value as a directory:
+/// rattler resolves it against `<channel>/<subdir>/` and adds a trailing `/`; conda joins it to
+/// the index URL, keeps the directory and adds a trailing `/`. Both make `""` the index's own
+/// directory (conda-index's layout), `./shards/` its `shards/` (rattler-index's), `../x` the
+/// sibling directory `x/`. hoard fetches from the same place.
+enum ShardLocation {
+    /// The upstream directory of the shards, ending in `/`; nil when the value does not resolve
+    /// to an http(s) URL (nothing hoard could fetch). A missing key counts as `""`, as in conda.
+    static func directory(shardsBaseURL: String?, indexURL: String) -> String? {
+        guard let index = URL(string: indexURL), let subdir = URL(string: "./", relativeTo: index)?.absoluteURL else { return nil }
+        let reference = shardsBaseURL ?? ""
+        let resolved = reference.isEmpty ? subdir : URL(string: reference, relativeTo: subdir)?.absoluteURL
+        guard let resolved, let scheme = resolved.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              resolved.host != nil else { return nil }
+        let text = resolved.absoluteString
+        return text.hasSuffix("/") ? text : text + "/"
+    }
+
+    /// The upstream URL of one shard. `directory` is what `directory(...)` returned, or (in an
+    /// index row stored by an earlier hoard) a URL without the trailing `/`, which was then
+    /// meant to be resolved against: that is kept working for such rows.
+    static func shardURL(directory: String, hex: String) -> String? {
+        let file = hex + CondaRequestPath.shardSuffix
+        if directory.hasSuffix("/") { return directory + file }
+        return URL(string: file, relativeTo: URL(string: directory))?.absoluteString
+    }
+}
+
