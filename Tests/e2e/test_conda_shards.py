@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -195,6 +196,26 @@ def test_shard_not_in_upstream_is_a_404_and_fetched_once_per_request(start_hoard
         r = request(hoard.port, "GET", path)
         assert r.status == 404, (path, r.status, r.text)
     assert shard_gets(channel.upstream) == {f"/channel/linux-64/{hex_}{SHARD_SUFFIX}": 2}
+
+
+def test_index_stored_by_an_older_hoard(start_hoard, make_channel, client_dirs, tmp_path):
+    """A store written by hoard before this fix holds the conda-index shard index with no
+    resolved upstream shard directory (upstream_shards_base_url NULL, as main at 2899480 leaves
+    it) and serves that index as upstream wrote it (`""`): clients then ask beside the index,
+    and hoard re-reads the stored upstream index to find the shards."""
+    channel = make_channel("conda-index")
+    root = tmp_path / "hoard-root"
+    first = start_hoard(upstreams={"fixture": channel.upstream.url}, root=root)
+    for subdir in SUBDIRS:
+        assert request(first.port, "GET", f"/fixture/{subdir}/{SHARD_INDEX}").status == 200
+    assert first.stop() in (0, -15)
+    with sqlite3.connect(root / "index.db") as db:
+        changed = db.execute("UPDATE repodata SET upstream_shards_base_url = NULL WHERE name = ?", (SHARD_INDEX,)).rowcount
+    assert changed == len(SUBDIRS)
+
+    second = start_hoard(upstreams={"fixture": channel.upstream.url}, root=root)
+    install(second, client_dirs, "after upgrade")
+    assert shard_gets(channel.upstream) == {path: 1 for path in channel.expected_shards.values()}
 
 
 # ---- real conda (optional) ----------------------------------------------------------------------
