@@ -52,9 +52,9 @@ struct HTTPChannelUpstream: ChannelUpstream {
 
     func shardSource(label: String, subdir: String, hex: String, shardsDirectory: String?) throws -> FillSource {
         let index = CondaChannel.url(base, label: label, subdir: subdir, file: CondaRequestPath.shardIndexFilename)
-        guard let shardsDirectory, let url = ShardLocation.shardURL(directory: shardsDirectory, hex: hex) else {
+        guard let shardsDirectory else {
             throw UpstreamError.integrity(url: index, detail: "the shard index's shards_base_url does not resolve to an http(s) URL")
         }
-        return FillSource(url: url, expectedDigest: try BlobDigest(parsing: hex))
+        return FillSource(url: ShardLocation.shardURL(directory: shardsDirectory, hex: hex), expectedDigest: try BlobDigest(parsing: hex))
     }
 }

@@ -22,13 +22,11 @@ enum ShardLocation {
         return text.hasSuffix("/") ? text : text + "/"
     }
 
-    /// The upstream URL of one shard. `directory` is what `directory(...)` returned, or (in an
-    /// index row stored by an earlier hoard) a URL without the trailing `/`, which was then
-    /// meant to be resolved against: that is kept working for such rows.
-    static func shardURL(directory: String, hex: String) -> String? {
-        let file = hex + CondaRequestPath.shardSuffix
-        if directory.hasSuffix("/") { return directory + file }
-        return URL(string: file, relativeTo: URL(string: directory))?.absoluteString
+    /// The upstream URL of one shard. `directory` is what `directory(...)` returned; a value
+    /// without the trailing `/` (an index row written by an older hoard, from an absolute
+    /// `shards_base_url` without one) is a directory all the same, as clients read it.
+    static func shardURL(directory: String, hex: String) -> String {
+        (directory.hasSuffix("/") ? directory : directory + "/") + hex + CondaRequestPath.shardSuffix
     }
 }
 
