@@ -11,17 +11,30 @@ struct DocumentBuilder: Sendable {
     let store: Store
     let worker: NIOThreadPool
     let timeout: Duration
+    /// The largest document accepted, after decompression (`--max-document-size`).
+    var maxDocumentSize: Int64 = ServerSettings.defaultMaxDocumentSize
 
-    /// Streams a response body into a new blob, refusing more than `limit` bytes.
-    func ingest(_ response: UpstreamResponse, limit: Int64, expectedDigest: BlobDigest? = nil) async throws -> BlobRecord {
+    /// The most bytes a document of `kind` may have once decompressed.
+    func limit(for kind: DocumentKind) -> Int64 { min(kind.sizeLimit, maxDocumentSize) }
+
+    /// Streams a response body into a new blob, refusing more than `limit` bytes and a body that
+    /// does not start like `signature` (an error page sent with 200): nothing of either is kept.
+    func ingest(_ response: UpstreamResponse, limit: Int64, signature: BodySignature? = nil, expectedDigest: BlobDigest? = nil) async throws -> BlobRecord {
+        var check = signature.map { SignatureCheck($0, url: response.url) }
+        if let check { try SignatureCheck.checkContentType(response.contentType, expected: check.signature, url: response.url) }
+        if let announced = response.contentLength, announced > limit {
+            throw UpstreamError.documentTooLarge(url: response.url, limit: limit)
+        }
         let writer = try store.makeWriter(expectedDigest: expectedDigest, expectedSize: response.contentLength)
         do {
             for try await chunk in response.body {
                 if writer.bytesWritten + Int64(chunk.readableBytes) > limit {
-                    throw UpstreamError.tooLarge(url: response.url, limit: limit)
+                    throw UpstreamError.documentTooLarge(url: response.url, limit: limit)
                 }
+                try check?.feed(chunk)
                 try writer.write(chunk)
             }
+            try check?.finish()
         } catch let error as StoreError {
             writer.abort()
             throw Fetcher.describe(error, url: response.url)
@@ -54,6 +67,10 @@ struct DocumentBuilder: Sendable {
                     }
                 }
                 try decompressor.finish()
+            } catch ZstdError.outputLimitExceeded {
+                // Refused while streaming: at most `limit` bytes were ever written, none kept.
+                writer.abort()
+                throw UpstreamError.documentTooLarge(url: url, limit: limit)
             } catch {
                 writer.abort()
                 throw UpstreamError.integrity(url: url, detail: "the zstd document does not decompress: \(error)")

@@ -124,8 +124,8 @@ final class DocumentCache: Sendable {
         _ key: DocumentKey, from response: UpstreamResponse, source: String, zstd: Bool, digest: BlobDigest?, validators: DocumentValidators
     ) async throws -> DocumentSnapshot {
         let now = Date().timeIntervalSince1970
-        let limit = key.kind.sizeLimit
-        let raw = try await builder.ingest(response, limit: zstd ? limit / 4 : limit, expectedDigest: digest)
+        let limit = builder.limit(for: key.kind)
+        let raw = try await builder.ingest(response, limit: zstd ? limit / 4 : limit, signature: key.kind.signature(zstd: zstd), expectedDigest: digest)
         var row = RepodataRow(
             channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue, digest: raw.digest,
             upstreamURL: source, upstreamETag: validators.etag, upstreamLastModified: validators.lastModified,

@@ -1,3 +1,5 @@
+import HoardUpstream
+
 /// The upstream documents a channel serves, each cached as snapshots with validators.
 enum DocumentKind: String, Sendable, Hashable {
     case repodata = "repodata.json"
@@ -26,7 +28,19 @@ enum DocumentKind: String, Sendable, Hashable {
         }
     }
 
-    /// The largest upstream body accepted for it; bounds what a broken upstream can do.
+    /// How the upstream body must start: anything else (an error page sent with 200, random
+    /// bytes) is refused before it is stored.
+    func signature(zstd: Bool) -> BodySignature {
+        if zstd { return .zstd }
+        switch self {
+        case .repodata, .currentRepodata, .channeldata: return .jsonObject
+        case .repodataBz2: return .bzip2
+        case .shardIndex: return .zstd
+        }
+    }
+
+    /// The largest upstream body accepted for it; bounds what a broken upstream can do. The
+    /// configured `--max-document-size` lowers it (DocumentBuilder.limit(for:)).
     var sizeLimit: Int64 {
         switch self {
         case .repodata, .currentRepodata: return 4 << 30
