@@ -125,7 +125,10 @@ final class DocumentCache: Sendable {
     ) async throws -> DocumentSnapshot {
         let now = Date().timeIntervalSince1970
         let limit = builder.limit(for: key.kind)
-        let raw = try await builder.ingest(response, limit: zstd ? limit / 4 : limit, signature: key.kind.signature(zstd: zstd), expectedDigest: digest)
+        // A .zst of repodata is decompressed while it streams: a bomb stops at `limit`.
+        let (raw, inflated) = try await builder.ingest(
+            response, limit: zstd ? limit / 4 : limit, signature: key.kind.signature(zstd: zstd), expectedDigest: digest,
+            inflateLimit: zstd && key.kind.isRewrittenJSON ? limit : nil)
         var row = RepodataRow(
             channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue, digest: raw.digest,
             upstreamURL: source, upstreamETag: validators.etag, upstreamLastModified: validators.lastModified,
@@ -133,7 +136,7 @@ final class DocumentCache: Sendable {
         )
         switch key.kind {
         case .repodata, .currentRepodata:
-            let json = zstd ? try await builder.decompress(raw, limit: limit, url: response.url) : raw
+            let json = inflated ?? raw
             let (served, plan) = try await builder.rewriteInfo(json, url: response.url)
             row.digest = json.digest
             row.servedDigest = served.digest
