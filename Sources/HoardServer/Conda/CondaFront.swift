@@ -121,8 +121,9 @@ struct CondaFront: Sendable {
             guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
             var source = upstream.packageSource(
                 label: label, subdir: subdir, filename: filename, expected: expectation, baseURL: repodata?.row.upstreamBaseURL)
-            // A package without a digest to check must at least be the right kind of file.
-            source.signature = filename.format == .conda ? .zip : .bzip2
+            // A package without a digest to check must at least be the right kind of file (with
+            // one, the digest decides, and an error page fails it).
+            if expectation == nil { source.signature = filename.format == .conda ? .zip : .bzip2 }
             return source
         }
     }
