@@ -358,6 +358,27 @@ def test_broken_package_transfers_leave_nothing(start, hostile, hostile_dir, fau
     assert_not_stored(hoard.root, whole[: len(whole) // 2])
 
 
+@pytest.mark.parametrize("target", ["document", "package"])
+def test_a_stall_past_the_timeout_is_a_504_and_the_next_request_works(start, hostile, hostile_dir, target):
+    name, record = package_record(hostile_dir, "fx-data")
+    upstream_path = "/channel/linux-64/repodata.json.zst" if target == "document" else f"/channel/noarch/{name}"
+    path = "/fixture/linux-64/repodata.json" if target == "document" else f"/fixture/noarch/{name}"
+    hostile.set_fault(upstream_path, "stall", seconds=30, mid_body=True)
+    hoard = start("--upstream-timeout", "2s")  # the later flag wins over the fixture's 5s
+    if target == "document":
+        assert_gateway_error(get(hoard, path, timeout=20), "did not answer within")
+    else:
+        status, body = read_package(hoard, path)
+        assert body is None or status == 504, (status, len(body or b""))
+    assert_healthy(hoard)
+    hostile.clear_faults()
+    status, body = read_package(hoard, path)
+    assert status == 200 and body is not None
+    if target == "package":
+        assert sha256_of(body) == record["sha256"]
+    stop_settled(hoard)
+
+
 # ---- the decompression bomb -----------------------------------------------------------------------
 
 def test_decompression_bomb_is_refused_while_streaming(start, hostile, hostile_dir):
