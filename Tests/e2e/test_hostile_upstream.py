@@ -264,17 +264,28 @@ DOCUMENTS = {
 }
 
 
-@pytest.mark.parametrize("document", sorted(DOCUMENTS))
-@pytest.mark.parametrize("bad", ["random bytes", "html page"])
+# Right format, wrong content: starts like the document, but does not parse where hoard parses
+# it (repodata's `info`, the shard index). Channeldata is passed through unparsed: not here.
+BROKEN_JSON = b'{"info": 7, "packages": {}}'
+BROKEN = {
+    "repodata.json": BROKEN_JSON,
+    "repodata.json.zst": zstandard.ZstdCompressor().compress(BROKEN_JSON),
+    "shard index": zstandard.ZstdCompressor().compress(RANDOM),
+}
+CASES = [(d, b) for d in sorted(DOCUMENTS) for b in ("random bytes", "html page")] + [(d, "broken content") for d in sorted(BROKEN)]
+
+
+@pytest.mark.parametrize(("document", "bad"), CASES)
 def test_bad_document_bodies_are_refused_and_not_kept(start, hostile, document, bad):
     path, broken = DOCUMENTS[document]
     if document == "repodata.json":
         hostile.set_fault("/channel/linux-64/repodata.json.zst", "fail", status=404)
+    body = {"random bytes": RANDOM, "html page": HTML_ERROR_PAGE}.get(bad) or BROKEN[document]
     for target in broken:
         if bad == "html page":
             hostile.set_fault(target, "html")
         else:
-            hostile.set_fault(target, "body", body=RANDOM, content_type="application/octet-stream")
+            hostile.set_fault(target, "body", body=body, content_type="application/octet-stream")
     hoard = start()
     assert_gateway_error(get(hoard, path), "upstream")
     assert_healthy(hoard)
@@ -287,7 +298,7 @@ def test_bad_document_bodies_are_refused_and_not_kept(start, hostile, document, 
     assert_healthy(hoard)
     assert_memory_bounded(hoard)
     stop_settled(hoard)
-    assert_not_stored(hoard.root, RANDOM, HTML_ERROR_PAGE)
+    assert_not_stored(hoard.root, body, BROKEN_JSON)
 
 
 def package_record(hostile_dir: Path, prefix: str) -> tuple[str, dict]:

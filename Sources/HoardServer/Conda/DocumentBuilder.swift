@@ -20,10 +20,11 @@ struct DocumentBuilder: Sendable {
     /// Streams a response body into a new blob, refusing more than `limit` bytes and a body that
     /// does not start like `signature` (an error page sent with 200): nothing of either is kept.
     /// With `inflateLimit`, the body is zstd and is decompressed as it arrives into a second blob
-    /// of at most that many bytes; both are committed only once the whole body decompressed.
+    /// of at most that many bytes; both are committed only once the whole body decompressed and
+    /// `validate` accepted the (decompressed) document.
     func ingest(
         _ response: UpstreamResponse, limit: Int64, signature: BodySignature? = nil, expectedDigest: BlobDigest? = nil,
-        inflateLimit: Int64? = nil
+        inflateLimit: Int64? = nil, validate: (@Sendable (UnsafeRawBufferPointer) throws -> Void)? = nil
     ) async throws -> (raw: BlobRecord, inflated: BlobRecord?) {
         var check = signature.map { SignatureCheck($0, url: response.url) }
         if let check { try SignatureCheck.checkContentType(response.contentType, expected: check.signature, url: response.url) }
@@ -52,6 +53,11 @@ struct DocumentBuilder: Sendable {
             // Checked before anything is committed: a body whose length or digest is wrong
             // leaves neither blob behind.
             _ = try writer.verify()
+            if let validate {
+                // The finished temp file, mapped on the document pool before anything is committed.
+                let path = (inflater?.writer ?? writer).tempPath
+                try await worker.runIfActive { try FileReader(path: path).withMappedBytes(validate) }
+            }
         } catch let error as StoreError {
             writer.abort()
             inflater?.abort()

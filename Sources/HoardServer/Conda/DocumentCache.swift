@@ -128,7 +128,8 @@ final class DocumentCache: Sendable {
         // A .zst of repodata is decompressed while it streams: a bomb stops at `limit`.
         let (raw, inflated) = try await builder.ingest(
             response, limit: zstd ? limit / 4 : limit, signature: key.kind.signature(zstd: zstd), expectedDigest: digest,
-            inflateLimit: zstd && key.kind.isRewrittenJSON ? limit : nil)
+            inflateLimit: zstd && key.kind.isRewrittenJSON ? limit : nil,
+            validate: { [kind = key.kind, url = response.url] bytes in try kind.validate(bytes, url: url) })
         var row = RepodataRow(
             channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue, digest: raw.digest,
             upstreamURL: source, upstreamETag: validators.etag, upstreamLastModified: validators.lastModified,

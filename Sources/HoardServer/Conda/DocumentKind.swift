@@ -1,3 +1,4 @@
+import HoardConda
 import HoardUpstream
 
 /// The upstream documents a channel serves, each cached as snapshots with validators.
@@ -36,6 +37,24 @@ enum DocumentKind: String, Sendable, Hashable {
         case .repodata, .currentRepodata, .channeldata: return .jsonObject
         case .repodataBz2: return .bzip2
         case .shardIndex: return .zstd
+        }
+    }
+
+    /// Checks a whole document (decompressed) before any of it is stored: what the later steps
+    /// parse (the `info` of repodata, the shard index) must parse, else upstream sent bad bytes.
+    /// Channeldata and the .bz2 are passed through as they are; only their start was checked.
+    func validate(_ bytes: UnsafeRawBufferPointer, url: String) throws(UpstreamError) {
+        switch self {
+        case .repodata, .currentRepodata:
+            do { _ = try RepodataRewrite.plan(document: bytes) } catch {
+                throw .integrity(url: url, detail: "not a repodata document: \(error)")
+            }
+        case .shardIndex:
+            do { _ = try ShardIndex(compressed: bytes) } catch {
+                throw .integrity(url: url, detail: "not a shard index: \(error)")
+            }
+        case .repodataBz2, .channeldata:
+            break
         }
     }
 
