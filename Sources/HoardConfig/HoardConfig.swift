@@ -13,6 +13,8 @@ public struct HoardConfig: Sendable, Equatable {
     /// `[channels]`: channel name → upstream channel URL, in file order.
     public var channels: [ChannelSetting] = []
     public var upstreamTimeout: Duration?
+    /// `[upstream] max_document_size`: the largest channel document accepted, decompressed.
+    public var maxDocumentSize: ByteSize?
     public var repodataTTL: Duration?
     /// `[oci] htpasswd`: users who may push to the OCI front.
     public var ociHtpasswd: String?
@@ -96,8 +98,9 @@ public struct HoardConfig: Sendable, Equatable {
             }
         }
         if let upstream = try reader.table("upstream") {
-            try upstream.expectOnly(["timeout"])
+            try upstream.expectOnly(["timeout", "max_document_size"])
             config.upstreamTimeout = try upstream.duration("timeout")
+            config.maxDocumentSize = try upstream.byteSize("max_document_size")
         }
         if let repodata = try reader.table("repodata") {
             try repodata.expectOnly(["ttl"])
@@ -177,6 +180,15 @@ struct TableReader {
             throw invalid(key, expected: "a duration such as \"30s\", \"10m\" or \"2h\"")
         }
         return duration
+    }
+
+    /// A size such as "1GiB"; zero or one too large to count in bytes is refused here.
+    func byteSize(_ key: String) throws(ConfigError) -> ByteSize? {
+        guard let text = try string(key) else { return nil }
+        guard let size = try? ByteSize(parsing: text), size.bytes > 0 else {
+            throw invalid(key, expected: "a size above zero such as \"512MiB\" or \"2GB\"")
+        }
+        return size
     }
 
     func int(_ key: String) throws(ConfigError) -> Int? {

@@ -5,6 +5,8 @@ import Foundation
 public struct TokenResponse: Hashable, Sendable {
     /// The spec's default lifetime when `expires_in` is absent (ghcr.io sends none).
     public static let defaultLifetime: TimeInterval = 60
+    /// The longest `expires_in` believed.
+    public static let maxLifetime: TimeInterval = 86_400
 
     public let token: String
     public let expiresIn: TimeInterval
@@ -25,7 +27,9 @@ public struct TokenResponse: Hashable, Sendable {
         guard let token = [wire.token, wire.access_token].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
             throw .noToken
         }
-        let lifetime = wire.expires_in.flatMap { $0 > 0 ? $0 : nil } ?? defaultLifetime
+        // A lifetime past a day (or one no number can hold) is taken as a day: a token that
+        // looks eternal would only be refreshed by a 401.
+        let lifetime = wire.expires_in.flatMap { $0 > 0 ? min($0, maxLifetime) : nil } ?? defaultLifetime
         return TokenResponse(token: token, expiresIn: lifetime, issuedAt: wire.issued_at.flatMap(parseRFC3339))
     }
 

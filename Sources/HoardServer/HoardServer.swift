@@ -99,7 +99,8 @@ public struct HoardApplication: Sendable {
         }
         let documents = DocumentCache(
             store: store, upstreams: upstreams,
-            builder: DocumentBuilder(store: store, worker: worker, timeout: settings.upstreamTimeout),
+            builder: DocumentBuilder(
+                store: store, worker: worker, timeout: settings.upstreamTimeout, maxDocumentSize: settings.maxDocumentSize),
             configuredTTL: settings.repodataTTL, logger: logger
         )
         let conda = CondaFront(

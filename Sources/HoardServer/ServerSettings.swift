@@ -20,6 +20,12 @@ public struct ServerSettings: Sendable {
     public var repodataTTL: Duration?
     /// The longest wait for an upstream's response head, or stall in its body.
     public var upstreamTimeout: Duration
+    /// The largest channel document (repodata, shard index, channeldata) accepted from an
+    /// upstream, counted after decompression: a `.zst` that expands past it is refused while it
+    /// streams. Bounds the disk and memory a broken or hostile upstream can make hoard spend.
+    public var maxDocumentSize: Int64 = ServerSettings.defaultMaxDocumentSize
+    /// 1 GiB: conda-forge's largest repodata.json is about 300 MB.
+    public static let defaultMaxDocumentSize: Int64 = 1 << 30
     /// Upstream OCI registries pulled through under `/v2/<name>/…`.
     public var registries: [UpstreamRegistry] = []
     /// How long a tag resolved upstream is used before it is resolved again.

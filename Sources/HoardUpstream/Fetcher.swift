@@ -12,14 +12,17 @@ public struct FillSource: Sendable {
     /// package may come from a mirror or its fallback); it returns a 200 response or throws.
     /// `url` then only names the download in logs and errors.
     public var open: (@Sendable () async throws -> UpstreamResponse)?
+    /// How the body must start (a package's format); an error page sent with 200 is refused.
+    public var signature: BodySignature?
 
     public init(
-        url: String, expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil,
+        url: String, expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil, signature: BodySignature? = nil,
         open: (@Sendable () async throws -> UpstreamResponse)? = nil
     ) {
         self.url = url
         self.expectedDigest = expectedDigest
         self.expectedSize = expectedSize
+        self.signature = signature
         self.open = open
     }
 }
@@ -94,6 +97,8 @@ public final class Fetcher: Sendable {
             guard response.status == 200 else {
                 throw UpstreamError.status(url: response.url, code: response.status)
             }
+            var check = source.signature.map { SignatureCheck($0, url: url) }
+            if let check { try SignatureCheck.checkContentType(response.contentType, expected: check.signature, url: url) }
             let size = response.contentLength ?? source.expectedSize
             if let expected = source.expectedSize, let announced = response.contentLength, expected != announced {
                 throw UpstreamError.integrity(url: url, detail: "Content-Length \(announced) differs from the expected size \(expected)")
@@ -103,9 +108,11 @@ public final class Fetcher: Sendable {
             fill.started(Fill.Head(size: size, tempPath: newWriter.tempPath, expectedDigest: source.expectedDigest))
             do {
                 for try await chunk in response.body {
+                    try check?.feed(chunk)
                     try newWriter.write(chunk)
                     fill.wrote(total: newWriter.bytesWritten)
                 }
+                try check?.finish()
             } catch let error as StoreError {
                 throw error
             } catch {

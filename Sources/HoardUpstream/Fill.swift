@@ -71,7 +71,9 @@ public final class Fill: Sendable {
             let (head, outcome, version) = state.withLock { ($0.head, $0.outcome, $0.version) }
             if let head { return head }
             if case .failed(let error) = outcome { throw error }
-            if outcome != nil { fatalError("a fill ended without a head") }
+            // The fill reports its head before any other outcome; should that ever not hold,
+            // the reader gets an error rather than a crash of the whole server.
+            if outcome != nil { throw FillError.endedWithoutHead(key: key) }
             await waitForChange(after: max(seen, version))
             seen = version
         }
@@ -110,6 +112,17 @@ public final class Fill: Sendable {
             case .failed(let error): throw error
             case .running, .verified: await waitForChange(after: version)
             }
+        }
+    }
+}
+
+/// A fill that broke its own protocol (a bug, never upstream's doing).
+public enum FillError: Error, Sendable, CustomStringConvertible {
+    case endedWithoutHead(key: String)
+
+    public var description: String {
+        switch self {
+        case .endedWithoutHead(let key): "the download of \(key) ended without a response head; try again"
         }
     }
 }

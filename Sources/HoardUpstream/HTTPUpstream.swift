@@ -33,7 +33,12 @@ public struct UpstreamResponse: Sendable {
     public let headers: HTTPHeaders
     public let body: HTTPClientResponse.Body
 
-    public var contentLength: Int64? { headers.first(name: "content-length").flatMap { Int64($0) } }
+    /// The announced length; a value that is no length (negative, not a number, past Int64) is
+    /// ignored, and the body's own end decides.
+    public var contentLength: Int64? {
+        headers.first(name: "content-length").flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
+    public var contentType: String? { headers.first(name: "content-type") }
     public var etag: String? { headers.first(name: "etag") }
     public var lastModified: String? { headers.first(name: "last-modified") }
     public var cacheControl: String? { headers.first(name: "cache-control") }
@@ -70,7 +75,7 @@ public final class HTTPUpstream: Sendable {
     public init(timeout: Duration = .seconds(30), logger: Logger) {
         self.timeout = timeout
         self.logger = logger
-        let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        let amount = Self.timeAmount(timeout)
         // AsyncHTTPClient retries a refused connection until the connect timeout: keep that
         // short, so that a down upstream turns into stale-if-error or a 502 within seconds.
         var configuration = HTTPClient.Configuration(
@@ -80,6 +85,16 @@ public final class HTTPUpstream: Sendable {
         configuration.httpVersion = .automatic
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// A configured duration as NIO's nanoseconds, saturating: a timeout of a thousand years
+    /// (from a config file) means "no timeout to speak of", not an overflow trap.
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return .nanoseconds(seconds < 0 ? 0 : .max) }
+        let (total, overflow2) = nanos.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return .nanoseconds(overflow2 ? .max : max(total, 0))
     }
 
     public func shutdown() async throws {

@@ -12,6 +12,8 @@ public enum UpstreamError: Error, Sendable, CustomStringConvertible {
     case integrity(url: String, detail: String)
     /// A document was larger than hoard accepts for its kind.
     case tooLarge(url: String, limit: Int64)
+    /// A channel document was larger, once decompressed, than `--max-document-size` allows.
+    case documentTooLarge(url: String, limit: Int64)
     /// The transfer failed for another reason.
     case transfer(url: String, reason: String)
     /// A registry refused hoard's credentials (or wants some hoard does not have).
@@ -26,6 +28,9 @@ public enum UpstreamError: Error, Sendable, CustomStringConvertible {
             return "upstream \(url) sent \(received) of \(expected) bytes before closing"
         case .integrity(let url, let detail): return "upstream \(url) sent bad bytes: \(detail)"
         case .tooLarge(let url, let limit): return "upstream \(url) sent more than the \(limit)-byte limit"
+        case .documentTooLarge(let url, let limit):
+            return "upstream \(url) sent a document larger than \(limit) bytes once decompressed; refused"
+                + " (raise --max-document-size / [upstream] max_document_size if the channel really is this large)"
         case .transfer(let url, let reason): return "transfer from \(url) failed: \(reason)"
         case .denied(let url, let reason): return "upstream \(url) refused access: \(reason)"
         }

@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .long, help: "The longest wait for an upstream to answer, or to send more of a body, e.g. 30s. Default: 30s.")
     var upstreamTimeout: String?
+    @Option(name: .long, help: "The largest channel document (repodata, shard index, channeldata) accepted from an upstream, counted after decompression, e.g. 512MiB; a larger one is refused with 502. Default: 1GiB.")
+    var maxDocumentSize: String?
+
     @Option(name: .long, help: "An htpasswd file (bcrypt, `htpasswd -B`) of the users who may push to the OCI registry. Without it the registry is read-only.")
     var htpasswd: String?
 
@@ -108,6 +111,14 @@ struct Serve: AsyncParsableCommand {
         settings.registryTagTTL = try registryTagTTL.map { try Self.duration($0, "--registry-tag-ttl") } ?? config.registryTagTTL ?? settings.registryTagTTL
         settings.repodataTTL = try repodataTTL.map { try Self.duration($0, "--repodata-ttl") } ?? config.repodataTTL
         settings.upstreamTimeout = try upstreamTimeout.map { try Self.duration($0, "--upstream-timeout") } ?? config.upstreamTimeout ?? settings.upstreamTimeout
+        if let maxDocumentSize {
+            guard let size = try? ByteSize(parsing: maxDocumentSize), size.bytes > 0 else {
+                throw ValidationError("--max-document-size \(maxDocumentSize): expected a size above zero such as 512MiB or 2GB")
+            }
+            settings.maxDocumentSize = size.bytes
+        } else if let size = config.maxDocumentSize {
+            settings.maxDocumentSize = size.bytes
+        }
         settings.oci.htpasswdPath = htpasswd ?? config.ociHtpasswd
         settings.oci.authReads = ociAuthReads || (config.ociAuthReads ?? false)
         settings.oci.condaNamespace = ociCondaNamespace ?? config.ociCondaNamespace ?? settings.oci.condaNamespace

@@ -145,4 +145,20 @@ import Testing
             "python-3.12.2-h0_0.conda": PackageDigest(),
         ])
     }
+
+    /// Integers from the wire that do not fit the other signedness come back as nil, never a trap:
+    /// uint64 2^64-1 as a signed value, int64 -1 as an unsigned one (shard records' sizes).
+    @Test func outOfRangeIntegersAreNilNotATrap() throws {
+        let huge = try MessagePack.decode([0xCF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+        #expect(huge == .uint(.max))
+        #expect(huge.integerValue == nil)
+        #expect(huge.unsignedValue == .max)
+        let minusOne = try MessagePack.decode([0xD3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+        #expect(minusOne.unsignedValue == nil)
+        #expect(minusOne.integerValue == -1)
+        #expect(MessagePackValue.uint(UInt64(Int64.max)).integerValue == .max)
+        #expect(MessagePackValue.uint(UInt64(Int64.max) + 1).integerValue == nil)
+        // A length past the input (a 4 GiB string in a 5-byte document) is an error, not a read.
+        #expect(throws: MessagePackError.self) { try MessagePack.decode([0xDB, 0xFF, 0xFF, 0xFF, 0xFF]) }
+    }
 }

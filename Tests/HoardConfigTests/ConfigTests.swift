@@ -96,4 +96,12 @@ import HoardStore
         let path = #filePath.components(separatedBy: "/Tests/")[0] + "/Config/hoard.toml"
         _ = try HoardConfig.load(path: path)
     }
+
+    @Test func maxDocumentSizeIsASizeAboveZero() throws {
+        let config = try HoardConfig.parse("[upstream]\nmax_document_size = \"512MiB\"\n", path: "c.toml")
+        #expect(config.maxDocumentSize == ByteSize(bytes: 512 << 20))
+        for bad in ["\"0\"", "\"lots\"", "\"99999999999999999999TB\"", "5"] {
+            #expect(throws: ConfigError.self) { try HoardConfig.parse("[upstream]\nmax_document_size = \(bad)\n", path: "c.toml") }
+        }
+    }
 }

@@ -228,5 +228,13 @@ extension Htpasswd {
         #expect(full.expiresAt(receivedAt: received.addingTimeInterval(10_000)) == received.addingTimeInterval(10_000 + 295))
         #expect(throws: TokenResponseError.noToken) { try TokenResponse.decode(Data(#"{"token":""}"#.utf8)) }
         #expect(throws: TokenResponseError.notJSON) { try TokenResponse.decode(Data("<html>".utf8)) }
+        // Out-of-range lifetimes: huge ones are a day, negative ones the default, none traps.
+        for huge in ["1e300", "18446744073709551615", "99999999999999999999999"] {
+            let token = try TokenResponse.decode(Data(#"{"token":"t","expires_in":\#(huge)}"#.utf8))
+            #expect(token.expiresIn == TokenResponse.maxLifetime)
+            #expect(token.expiresAt(receivedAt: received) == received.addingTimeInterval(TokenResponse.maxLifetime - 5))
+        }
+        #expect(try TokenResponse.decode(Data(#"{"token":"t","expires_in":-5}"#.utf8)).expiresIn == TokenResponse.defaultLifetime)
+        #expect(try TokenResponse.decode(Data(#"{"token":"t","expires_in":1.5}"#.utf8)).expiresIn == 1.5)
     }
 }

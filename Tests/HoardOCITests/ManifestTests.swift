@@ -183,4 +183,25 @@ import Testing
         #expect(d.artifactType == "application/vnd.oci.image.config.v1+json" && d.digest == m.digest && d.size == Int64(m.size))
         #expect(d.annotations == ["com.example.key": "value"])
     }
+
+    /// Descriptor sizes from the wire: negative, past Int64, fractional or not a number are a
+    /// clear `manifest invalid`, never a trap.
+    @Test(arguments: ["-1", "18446744073709551615", "99999999999999999999999", "1.5", "1e400", "\"7\""])
+    func descriptorSizesOutOfRangeAreInvalid(size: String) {
+        let text = """
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(Self.a)","size":\(size)},
+             "layers":[]}
+            """
+        #expect(throws: ManifestError.self) { try Manifest.parse(Array(text.utf8)) }
+    }
+
+    @Test func theLargestSizeAnInt64HoldsIsAccepted() throws {
+        let text = """
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(Self.a)","size":9223372036854775807},
+             "layers":[]}
+            """
+        #expect(try Manifest.parse(Array(text.utf8)).config?.size == .max)
+    }
 }

@@ -14,8 +14,11 @@ and *break* (errors, stalls, short or corrupt bodies, outages). This is that ups
 - Faults, set at runtime for a path glob (fnmatch on the request path) or for everything ("*"):
   `fail` (status), `stall` (sleep before the response or in the middle of the body),
   `truncate` (full Content-Length advertised, half the body sent, connection closed),
-  `corrupt` (bytes flipped, same length). `stop()` / `start()` takes the whole server down and
-  back up on the same port (connections refused, open keep-alive connections cut).
+  `corrupt` (bytes flipped, same length), and the hostile ones: `overlong` (Content-Length longer
+  than the whole body that is sent, then closed), `reset` (half the body, then a TCP RST),
+  `html` (200 with an HTML error page as text/html), `body` (200 with the given `body` bytes and
+  `content_type` instead of the file, which need not exist). `stop()` / `start()` takes the whole
+  server down and back up on the same port (connections refused, open keep-alive connections cut).
 
 CLI: `python upstream.py CHANNEL_DIR [--port N] [--prefix /channel] [--max-age N]`.
 """
@@ -29,13 +32,16 @@ import hashlib
 import http.server
 import os
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-FAULT_KINDS = ("fail", "stall", "truncate", "corrupt")
+FAULT_KINDS = ("fail", "stall", "truncate", "corrupt", "overlong", "reset", "html", "body")
+HTML_ERROR_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
+                   b"<body><h1>Bad Gateway</h1><p>The CDN could not reach the origin.</p></body></html>\n")
 
 
 @dataclass
@@ -47,6 +53,8 @@ class Fault:
     seconds: float = 0.0
     mid_body: bool = False
     remaining: int | None = None
+    body: bytes = b""
+    content_type: str = "application/octet-stream"
 
 
 @dataclass
@@ -153,15 +161,17 @@ class Upstream:
     # ---- faults ----------------------------------------------------------------------------
 
     def set_fault(self, pattern: str, kind: str, *, status: int = 503, seconds: float = 0.0,
-                  mid_body: bool = False, times: int | None = None) -> None:
+                  mid_body: bool = False, times: int | None = None, body: bytes = b"",
+                  content_type: str = "application/octet-stream") -> None:
         """Make requests whose path matches `pattern` ("*" for all) misbehave.
 
         `times` limits the fault to the next N matching requests; later ones are served normally.
+        `body` and `content_type` are what the `body` fault answers with.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; expected one of {FAULT_KINDS}")
         with self._lock:
-            self._faults[pattern] = Fault(kind, status, seconds, mid_body, times)
+            self._faults[pattern] = Fault(kind, status, seconds, mid_body, times, body, content_type)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -243,8 +253,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.server.connections.discard(self.connection)
         try:
             super().finish()
-        except OSError:
-            pass
+        except (OSError, ValueError):
+            pass  # the socket may already be closed (a `reset` fault)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         pass  # the structured log replaces stderr chatter
@@ -277,6 +287,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if fault and fault.kind == "fail":
             self._send_simple(fault.status, f"injected failure {fault.status}\n", send_body)
             return
+        if fault and fault.kind in ("html", "body"):
+            body = HTML_ERROR_PAGE if fault.kind == "html" else fault.body
+            content_type = "text/html; charset=utf-8" if fault.kind == "html" else fault.content_type
+            self._start(200, {"Content-Type": content_type, "Content-Length": str(len(body))})
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+            return
 
         file = upstream.resolve(path)
         if file is None:
@@ -308,8 +326,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             extra = {"Content-Range": f"bytes {first}-{last}/{len(data)}"}
 
         content_type = "application/json" if file.suffix == ".json" else "application/octet-stream"
+        # `overlong` lies: it announces more than it will ever send.
+        length = len(body) + (100_000 if fault and fault.kind == "overlong" else 0)
         self._start(status, {**validators, **extra, "Content-Type": content_type,
-                             "Accept-Ranges": "bytes", "Content-Length": str(len(body))})
+                             "Accept-Ranges": "bytes", "Content-Length": str(length)})
         self.end_headers()
         if send_body:
             self._send_body(upstream, body, fault)
@@ -322,6 +342,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if kind == "truncate":
             self.wfile.write(body[:half])
             self._hang_up()
+            return
+        if kind == "overlong":
+            self.wfile.write(body)
+            self._hang_up()
+            return
+        if kind == "reset":
+            self.wfile.write(body[:half])
+            self._reset()
             return
         if kind == "stall" and fault.mid_body:
             self.wfile.write(body[:half])
@@ -337,6 +365,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
         self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0, then close): a crashed peer or a
+        middlebox giving up, as opposed to the orderly FIN of `_hang_up`."""
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
     def _not_modified(self, etag: str, mtime: float) -> bool:
         """RFC 9110 order: If-None-Match wins; If-Modified-Since only when it is absent."""

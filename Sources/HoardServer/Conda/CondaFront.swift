@@ -119,8 +119,12 @@ struct CondaFront: Sendable {
             }
             let repodata = try? await documents.cached(repodataKey)
             guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
-            return upstream.packageSource(
+            var source = upstream.packageSource(
                 label: label, subdir: subdir, filename: filename, expected: expectation, baseURL: repodata?.row.upstreamBaseURL)
+            // A package without a digest to check must at least be the right kind of file (with
+            // one, the digest decides, and an error page fails it).
+            if expectation == nil { source.signature = filename.format == .conda ? .zip : .bzip2 }
+            return source
         }
     }
 

@@ -11,56 +11,74 @@ struct DocumentBuilder: Sendable {
     let store: Store
     let worker: NIOThreadPool
     let timeout: Duration
+    /// The largest document accepted, after decompression (`--max-document-size`).
+    var maxDocumentSize: Int64 = ServerSettings.defaultMaxDocumentSize
 
-    /// Streams a response body into a new blob, refusing more than `limit` bytes.
-    func ingest(_ response: UpstreamResponse, limit: Int64, expectedDigest: BlobDigest? = nil) async throws -> BlobRecord {
+    /// The most bytes a document of `kind` may have once decompressed.
+    func limit(for kind: DocumentKind) -> Int64 { min(kind.sizeLimit, maxDocumentSize) }
+
+    /// Streams a response body into a new blob, refusing more than `limit` bytes and a body that
+    /// does not start like `signature` (an error page sent with 200): nothing of either is kept.
+    /// With `inflateLimit`, the body is zstd and is decompressed as it arrives into a second blob
+    /// of at most that many bytes; both are committed only once the whole body decompressed and
+    /// `validate` accepted the (decompressed) document.
+    func ingest(
+        _ response: UpstreamResponse, limit: Int64, signature: BodySignature? = nil, expectedDigest: BlobDigest? = nil,
+        inflateLimit: Int64? = nil, validate: (@Sendable (UnsafeRawBufferPointer) throws -> Void)? = nil
+    ) async throws -> (raw: BlobRecord, inflated: BlobRecord?) {
+        var check = signature.map { SignatureCheck($0, url: response.url) }
+        if let check { try SignatureCheck.checkContentType(response.contentType, expected: check.signature, url: response.url) }
+        if let announced = response.contentLength, announced > limit {
+            throw UpstreamError.documentTooLarge(url: response.url, limit: limit)
+        }
         let writer = try store.makeWriter(expectedDigest: expectedDigest, expectedSize: response.contentLength)
+        let inflater: StreamingInflater?
+        do {
+            inflater = try inflateLimit.map { try StreamingInflater(store: store, limit: $0, url: response.url) }
+        } catch {
+            writer.abort()
+            throw error
+        }
         do {
             for try await chunk in response.body {
                 if writer.bytesWritten + Int64(chunk.readableBytes) > limit {
-                    throw UpstreamError.tooLarge(url: response.url, limit: limit)
+                    throw UpstreamError.documentTooLarge(url: response.url, limit: limit)
                 }
+                try check?.feed(chunk)
                 try writer.write(chunk)
+                try await inflater?.feed(chunk, on: worker)
+            }
+            try check?.finish()
+            try inflater?.finish()
+            // Checked before anything is committed: a body whose length or digest is wrong
+            // leaves neither blob behind.
+            _ = try writer.verify()
+            if let validate {
+                // The finished temp file, mapped on the document pool before anything is committed.
+                let path = (inflater?.writer ?? writer).tempPath
+                try await worker.runIfActive { try FileReader(path: path).withMappedBytes(validate) }
             }
         } catch let error as StoreError {
             writer.abort()
+            inflater?.abort()
             throw Fetcher.describe(error, url: response.url)
+        } catch let error as UpstreamError {
+            writer.abort()
+            inflater?.abort()
+            throw error
         } catch {
             writer.abort()
+            inflater?.abort()
             throw HTTPUpstream.classify(error, url: response.url, timeout: timeout)
         }
         do {
-            return try await store.commit(writer)
+            let raw = try await store.commit(writer)
+            guard let inflater else { return (raw, nil) }
+            return (raw, try await store.commit(inflater.writer))
         } catch {
+            inflater?.abort()
             throw Fetcher.describe(error, url: response.url)
         }
-    }
-
-    /// Decompresses a zstd blob into a new blob of at most `limit` bytes.
-    func decompress(_ blob: BlobRecord, limit: Int64, url: String) async throws -> BlobRecord {
-        let store = self.store
-        let writer = try await worker.runIfActive {
-            let reader = try store.open(blob.digest).reader
-            let writer = try store.makeWriter()
-            do {
-                let decompressor = try ZstdDecompressor(maxOutput: Int(limit))
-                var offset: Int64 = 0
-                while offset < reader.size {
-                    let chunk = try reader.read(count: 1 << 20, at: offset)
-                    guard !chunk.isEmpty else { break }
-                    offset += Int64(chunk.count)
-                    try chunk.withUnsafeBytes { input in
-                        try decompressor.decompress(input) { output in try writer.write(output) }
-                    }
-                }
-                try decompressor.finish()
-            } catch {
-                writer.abort()
-                throw UpstreamError.integrity(url: url, detail: "the zstd document does not decompress: \(error)")
-            }
-            return writer
-        }
-        return try await store.commit(writer)
     }
 
     /// Plans the rewrite of absolute `info.base_url` / `shards_base_url`; writes the rewritten

@@ -124,8 +124,12 @@ final class DocumentCache: Sendable {
         _ key: DocumentKey, from response: UpstreamResponse, source: String, zstd: Bool, digest: BlobDigest?, validators: DocumentValidators
     ) async throws -> DocumentSnapshot {
         let now = Date().timeIntervalSince1970
-        let limit = key.kind.sizeLimit
-        let raw = try await builder.ingest(response, limit: zstd ? limit / 4 : limit, expectedDigest: digest)
+        let limit = builder.limit(for: key.kind)
+        // A .zst of repodata is decompressed while it streams: a bomb stops at `limit`.
+        let (raw, inflated) = try await builder.ingest(
+            response, limit: zstd ? limit / 4 : limit, signature: key.kind.signature(zstd: zstd), expectedDigest: digest,
+            inflateLimit: zstd && key.kind.isRewrittenJSON ? limit : nil,
+            validate: { [kind = key.kind, url = response.url] bytes in try kind.validate(bytes, url: url) })
         var row = RepodataRow(
             channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue, digest: raw.digest,
             upstreamURL: source, upstreamETag: validators.etag, upstreamLastModified: validators.lastModified,
@@ -133,7 +137,7 @@ final class DocumentCache: Sendable {
         )
         switch key.kind {
         case .repodata, .currentRepodata:
-            let json = zstd ? try await builder.decompress(raw, limit: limit, url: response.url) : raw
+            let json = inflated ?? raw
             let (served, plan) = try await builder.rewriteInfo(json, url: response.url)
             row.digest = json.digest
             row.servedDigest = served.digest

@@ -1,3 +1,6 @@
+import HoardConda
+import HoardUpstream
+
 /// The upstream documents a channel serves, each cached as snapshots with validators.
 enum DocumentKind: String, Sendable, Hashable {
     case repodata = "repodata.json"
@@ -26,7 +29,37 @@ enum DocumentKind: String, Sendable, Hashable {
         }
     }
 
-    /// The largest upstream body accepted for it; bounds what a broken upstream can do.
+    /// How the upstream body must start: anything else (an error page sent with 200, random
+    /// bytes) is refused before it is stored.
+    func signature(zstd: Bool) -> BodySignature {
+        if zstd { return .zstd }
+        switch self {
+        case .repodata, .currentRepodata, .channeldata: return .jsonObject
+        case .repodataBz2: return .bzip2
+        case .shardIndex: return .zstd
+        }
+    }
+
+    /// Checks a whole document (decompressed) before any of it is stored: what the later steps
+    /// parse (the `info` of repodata, the shard index) must parse, else upstream sent bad bytes.
+    /// Channeldata and the .bz2 are passed through as they are; only their start was checked.
+    func validate(_ bytes: UnsafeRawBufferPointer, url: String) throws(UpstreamError) {
+        switch self {
+        case .repodata, .currentRepodata:
+            do { _ = try RepodataRewrite.plan(document: bytes) } catch {
+                throw .integrity(url: url, detail: "not a repodata document: \(error)")
+            }
+        case .shardIndex:
+            do { _ = try ShardIndex(compressed: bytes) } catch {
+                throw .integrity(url: url, detail: "not a shard index: \(error)")
+            }
+        case .repodataBz2, .channeldata:
+            break
+        }
+    }
+
+    /// The largest upstream body accepted for it; bounds what a broken upstream can do. The
+    /// configured `--max-document-size` lowers it (DocumentBuilder.limit(for:)).
     var sizeLimit: Int64 {
         switch self {
         case .repodata, .currentRepodata: return 4 << 30

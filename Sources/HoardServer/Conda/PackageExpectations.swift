@@ -50,9 +50,11 @@ final class PackageExpectations: Sendable {
         CondaFileKey(channel: channel, label: label, subdir: subdir, filename: "shards/\(hex).msgpack.zst")
     }
 
-    private static func expectation(_ record: PackageDigest) -> Expectation? {
+    /// A size no file can have (past `Int64.max`, which repodata's unsigned JSON integers allow)
+    /// gives no size expectation; the digest still decides.
+    static func expectation(_ record: PackageDigest) -> Expectation? {
         guard let hex = record.sha256Hex, let digest = try? BlobDigest(parsing: hex) else { return nil }
-        return Expectation(digest: digest, size: record.size.map { Int64($0) })
+        return Expectation(digest: digest, size: record.size.flatMap { Int64(exactly: $0) })
     }
 
     /// Every record of the repodata.json blob `digest` (the current snapshot of `key`) by

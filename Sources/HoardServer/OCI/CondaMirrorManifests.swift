@@ -21,17 +21,28 @@ enum CondaMirrorManifests {
     static func datedTag(_ snapshot: DocumentSnapshot) -> String { creationTime(snapshot).value }
 
     /// The package manifest of `tag` in a package repository; nil when the channel has no such
-    /// package (or its records lack sha256 or size, which a layer descriptor needs).
-    static func package(_ catalog: CondaMirrorCatalog, component: String, tag: String) throws -> BuiltManifest? {
-        let described = catalog.archives(of: component, tag: tag).filter { $0.record.sha256 != nil && $0.record.size != nil }
+    /// package (or its records lack sha256 or a size a descriptor can carry, which a layer needs).
+    /// Records left out are handed to `skipped`, so the caller can say why.
+    static func package(
+        _ catalog: CondaMirrorCatalog, component: String, tag: String, skipped: (String, String) -> Void = { _, _ in }
+    ) throws -> BuiltManifest? {
+        var described: [(filename: String, record: PackageDigest, sha256: SHA256Digest, size: Int64)] = []
+        for item in catalog.archives(of: component, tag: tag) {
+            guard let sha256 = item.record.sha256 else { continue }
+            // repodata's sizes are unsigned JSON integers; a descriptor's size is an Int64.
+            guard let size = item.record.size.flatMap({ Int64(exactly: $0) }) else {
+                if let size = item.record.size { skipped(item.filename, "its size \(size) is not a possible file size") }
+                continue
+            }
+            described.append((item.filename, item.record, sha256, size))
+        }
         guard let first = described.first else { return nil }
         let archives = try described.map { item in
-            CondaManifestBuilder.Archive(
-                filename: item.filename, blob: try blob(item.record.sha256!.hex, size: Int64(item.record.size!)),
-                md5: item.record.md5?.hex)
+            CondaManifestBuilder.Archive(filename: item.filename, blob: try blob(item.sha256.hex, size: item.size), md5: item.record.md5?.hex)
         }
-        // The record's own time, so the digest does not change with unrelated repodata updates.
-        let seconds = first.record.timestampSeconds ?? 0
+        // The record's own time, so the digest does not change with unrelated repodata updates;
+        // one past what a date can say (a hostile or broken record) counts as absent.
+        let seconds = first.record.timestampSeconds.flatMap { Self.validSeconds.contains($0) ? $0 : nil } ?? 0
         do {
             return try CondaManifestBuilder.packageManifest(
                 archives: archives, creationTime: CondaCreationTime(Date(timeIntervalSince1970: seconds)))
@@ -40,10 +51,14 @@ enum CondaMirrorManifests {
         }
     }
 
+    /// Record times from 1970 up to the year 9999: what a `YYYY.MM.DD.HH.MM` tag can carry.
+    static let validSeconds: ClosedRange<Double> = 0...253_402_300_799
+
     private static func creationTime(_ snapshot: DocumentSnapshot) -> CondaCreationTime {
         // Upstream's Last-Modified (else when hoard fetched it): kept in the index, so it survives
         // restarts, and unchanged by revalidations that only confirm the copy.
-        CondaCreationTime(Date(timeIntervalSince1970: snapshot.lastModified))
+        let seconds = snapshot.lastModified
+        return CondaCreationTime(Date(timeIntervalSince1970: validSeconds.contains(seconds) ? seconds : snapshot.row.fetchedAt))
     }
 
     private static func blob(_ digest: BlobDigest, size: Int64) throws -> CondaManifestBuilder.Blob {

@@ -44,7 +44,11 @@ struct CondaMirrorSubdir {
             return try CondaMirrorManifests.repodata(snapshot)
         case .package(let component):
             let catalog = try await mirror.catalogs.catalog(of: try await snapshot())
-            guard let manifest = try CondaMirrorManifests.package(catalog, component: component, tag: tag) else {
+            let logger = conda.logger
+            let manifest = try CondaMirrorManifests.package(catalog, component: component, tag: tag) { filename, reason in
+                logger.warning("left out of the OCI mirror", metadata: ["file": "\(filename)", "reason": "\(reason)"])
+            }
+            guard let manifest else {
                 throw unknown("tag \(tag)", hint: "the channel's repodata has no such package in \(path.subdir)")
             }
             return manifest

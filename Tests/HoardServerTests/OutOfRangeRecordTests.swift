@@ -1,0 +1,39 @@
+import Foundation
+import HoardConda
+import HoardOCI
+import Testing
+@testable import HoardServer
+
+/// Repodata records whose numbers no file or date can have (issue 7, defect 2): they give no size
+/// expectation and no OCI layer, and never trap the server.
+@Suite struct OutOfRangeRecordTests {
+    static let sha = SHA256Digest(hex: String(repeating: "ab", count: 32))!
+
+    @Test func aSizePastInt64GivesTheDigestButNoSize() throws {
+        let huge = PackageExpectations.expectation(PackageDigest(sha256: Self.sha, size: .max))
+        #expect(huge?.digest.hex == Self.sha.hex)
+        #expect(huge?.size == nil)
+        let edge = PackageExpectations.expectation(PackageDigest(sha256: Self.sha, size: UInt64(Int64.max)))
+        #expect(edge?.size == .max)
+        #expect(PackageExpectations.expectation(PackageDigest(sha256: Self.sha, size: 42))?.size == 42)
+    }
+
+    @Test func theMirrorLeavesOutARecordWithAnImpossibleSize() throws {
+        let catalog = CondaMirrorCatalog(records: [
+            "fx-app-1.0-0.conda": PackageDigest(sha256: Self.sha, size: .max, timestamp: 1_700_000_000_000),
+        ])
+        var skipped: [String] = []
+        let manifest = try CondaMirrorManifests.package(catalog, component: "fx-app", tag: "1.0-0") { file, _ in skipped.append(file) }
+        #expect(manifest == nil)
+        #expect(skipped == ["fx-app-1.0-0.conda"])
+    }
+
+    @Test(arguments: [UInt64.max, UInt64(Int64.max), 253_402_300_800_000, 0])
+    func timestampsPastAnyCalendarStillGiveAManifest(timestamp: UInt64) throws {
+        let catalog = CondaMirrorCatalog(records: [
+            "fx-data-1.0-0.conda": PackageDigest(sha256: Self.sha, size: 10, timestamp: timestamp),
+        ])
+        let manifest = try #require(try CondaMirrorManifests.package(catalog, component: "fx-data", tag: "1.0-0"))
+        #expect(!manifest.bytes.isEmpty)
+    }
+}
