@@ -14,14 +14,18 @@ answer it again while the upstream is down, after a restart too (the index keeps
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from fixture_channel import FX_APP_BANNER
-from hoard import request
+from hoard import Hoard, request
+from upstream import Upstream
 
 SUBDIRS = ("linux-64", "noarch")
 FX_APP_PACKAGES = {  # what `conda create fx-app` downloads: file name -> subdir
@@ -62,6 +66,46 @@ def test_conda_request_sequence_survives_upstream_loss_and_restart(start_hoard, 
     hoard.stop()
     hoard = start_hoard(root=root)
     replay_conda(hoard.port, channel_dir, "upstream down, after a restart")
+
+
+def test_a_remembered_404_is_asked_again_once_stale(hoard_bin, channel_dir, tmp_path):
+    """Revalidated like a document: fresh for the TTL, then asked again; a document that appears
+    upstream replaces it, in the index too (served after a restart with the upstream down)."""
+    channel = tmp_path / "channel"
+    shutil.copytree(channel_dir, channel)
+    up = Upstream(channel, prefix="/channel", max_age=60).start()
+    hoard = Hoard(hoard_bin, tmp_path / "root", {"fixture": up.url}, tmp_path / "hoard.log",
+                  extra_args=("--repodata-ttl", "1s"))
+    path = "/fixture/linux-64/current_repodata.json"
+    try:
+        hoard.start()
+        assert request(hoard.port, "GET", path).status == 404
+        (channel / "linux-64" / "current_repodata.json").write_bytes(
+            (channel / "linux-64" / "repodata.json").read_bytes())
+        assert request(hoard.port, "GET", path).status == 404, "a fresh 404 is answered without asking upstream"
+        assert up.count("GET", "/channel/linux-64/current_repodata.json") == 1
+
+        # Once stale, a request starts the one revalidation (and gets what hoard holds meanwhile).
+        time.sleep(1.1)
+        deadline = time.monotonic() + 15
+        resp = request(hoard.port, "GET", path)
+        while resp.status != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            resp = request(hoard.port, "GET", path)
+        assert resp.status == 200, f"the document upstream now has was never served: {resp.status} {resp.text[:300]}"
+        assert json.loads(resp.body)["packages.conda"], "not the repodata written upstream"
+
+        up.stop()
+        hoard.stop()
+        hoard.start()
+        resp = request(hoard.port, "GET", path)
+        assert resp.status == 200, f"after a restart with upstream down: {resp.status} {resp.text[:300]}"
+    except Exception:
+        print(hoard.log_tail(120))
+        raise
+    finally:
+        hoard.stop()
+        up.stop()
 
 
 # ---- conda itself ---------------------------------------------------------------------------------
