@@ -38,6 +38,8 @@ import Testing
         try await withChannel { client, store, upstream in
             #expect(try await client.send(.get, "/fixture/noarch/repodata.json", auth: nil).status == .ok)
             #expect(try await client.send(.get, "/fixture/noarch/fx-lib-1.0-0.conda", auth: nil).status == .ok)
+            // HEAD answers once the blob is committed (a GET may return while it still commits).
+            #expect(try await client.send(.head, "/fixture/noarch/fx-lib-1.0-0.conda", auth: nil).status == .ok)
             // Served from memory many times: no read of its blob reaches the access times.
             for _ in 0..<3 { _ = try await client.send(.get, "/fixture/noarch/repodata.json", auth: nil) }
             guard let row = try await repodataRow(store) else { throw OCITestError("no repodata row") }

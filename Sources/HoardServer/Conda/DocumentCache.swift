@@ -50,14 +50,14 @@ final class DocumentCache: Sendable {
         try await stored(key)?.snapshot
     }
 
-    /// Fetches a document again, unconditionally, after the blobs of `lost` (the snapshot held)
-    /// turned out to be gone from the store: a 304 would only confirm a copy hoard no longer has.
+    /// Fetches a document again after the blobs of `lost` (the snapshot held) turned out to be
+    /// gone from the store: unconditionally, since a 304 would only confirm a copy hoard no longer
+    /// has (see `fetch`). The held snapshot stays in memory: when upstream fails it is still what
+    /// hoard has (its bytes may well be in memory), and callers decide what they can do with it.
     func refetch(_ key: DocumentKey, lost: DocumentSnapshot, channel: CondaChannel) async throws -> DocumentSnapshot {
-        entries.withLock { entries in
-            if entries[key]?.snapshot?.row == lost.row { entries.removeValue(forKey: key) }
-        }
         logger.warning("a cached document's blob is gone; fetching it again", metadata: ["document": "\(key)"])
-        return try await refresh(key, channel: channel, current: nil).value.get()
+        let current = entries.withLock { $0[key] } ?? .present(lost)
+        return try await refresh(key, channel: channel, current: current).value.get()
     }
 
     /// What hoard holds for `key`: in memory, else in the index (a snapshot, else a remembered
