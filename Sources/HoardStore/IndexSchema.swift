@@ -125,6 +125,24 @@ enum IndexSchema {
                 CREATE INDEX oci_upstream_tag_digest ON oci_upstream_tag (digest);
                 """)
         }
+        migrator.registerMigration("v5: documents upstream does not have") { db in
+            // An upstream 404/403/410 for a channel document (current_repodata.json of a channel
+            // that has none, ...), kept so hoard can answer the same while upstream is down: a
+            // client such as conda falls back to another document only on a 404, never on a 502.
+            // It names no blob, so eviction never touches it; a document saved later replaces it.
+            try db.execute(sql: """
+                CREATE TABLE repodata_missing (
+                    channel      TEXT NOT NULL,
+                    label        TEXT NOT NULL DEFAULT '',
+                    subdir       TEXT NOT NULL,
+                    name         TEXT NOT NULL,
+                    upstream_url TEXT NOT NULL,
+                    status       INTEGER NOT NULL,
+                    checked_at   REAL NOT NULL,
+                    PRIMARY KEY (channel, label, subdir, name)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

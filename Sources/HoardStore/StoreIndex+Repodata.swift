@@ -57,9 +57,12 @@ extension StoreIndex {
         }
     }
 
-    /// Records a new snapshot. Its blobs must be committed first.
+    /// Records a new snapshot (replacing a remembered "not found"). Its blobs must be committed first.
     public func saveRepodata(_ row: RepodataRow) async throws {
         try await pool.write { db in
+            try db.execute(sql: """
+                DELETE FROM repodata_missing WHERE channel = ? AND label = ? AND subdir = ? AND name = ?
+                """, arguments: [row.channel, row.label, row.subdir, row.name])
             try db.execute(sql: """
                 INSERT OR REPLACE INTO repodata (channel, label, subdir, name, digest, served_digest, zst_digest,
                     upstream_url, upstream_etag, upstream_last_modified, upstream_cache_control,
@@ -73,6 +76,19 @@ extension StoreIndex {
         }
     }
 
+    /// Every blob the current snapshot of some document uses: eviction keeps them, since without
+    /// its documents nothing of a channel can be served (packages are checked against them).
+    public func documentDigests() async throws -> Set<BlobDigest> {
+        try await pool.read { db in
+            let hexes = try String.fetchAll(db, sql: """
+                SELECT digest FROM repodata
+                UNION SELECT served_digest FROM repodata WHERE served_digest IS NOT NULL
+                UNION SELECT zst_digest FROM repodata WHERE zst_digest IS NOT NULL
+                """)
+            return Set(hexes.compactMap { try? BlobDigest(parsing: $0) })
+        }
+    }
+
     /// Notes a successful revalidation (upstream answered 304).
     public func markRepodataValidated(_ row: RepodataRow) async throws {
         try await pool.write { db in
@@ -81,6 +97,54 @@ extension StoreIndex {
                 WHERE channel = ? AND label = ? AND subdir = ? AND name = ?
                 """, arguments: [row.validatedAt, row.upstreamETag, row.upstreamLastModified, row.upstreamCacheControl,
                                  row.channel, row.label, row.subdir, row.name])
+        }
+    }
+}
+
+/// Upstream's answer that a document does not exist, remembered for when upstream is down.
+public struct MissingDocumentRow: Sendable, Hashable {
+    public var channel: String
+    public var label: String
+    public var subdir: String
+    public var name: String
+    /// The last URL asked (the last variant tried, for a document with several).
+    public var upstreamURL: String
+    /// 404, 403 or 410.
+    public var status: Int
+    /// When upstream last said so (unix seconds).
+    public var checkedAt: Double
+
+    public init(channel: String, label: String, subdir: String, name: String, upstreamURL: String, status: Int, checkedAt: Double) {
+        self.channel = channel
+        self.label = label
+        self.subdir = subdir
+        self.name = name
+        self.upstreamURL = upstreamURL
+        self.status = status
+        self.checkedAt = checkedAt
+    }
+}
+
+extension StoreIndex {
+    public func missingDocument(channel: String, label: String, subdir: String, name: String) async throws -> MissingDocumentRow? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM repodata_missing WHERE channel = ? AND label = ? AND subdir = ? AND name = ?
+                """, arguments: [channel, label, subdir, name]).map {
+                MissingDocumentRow(
+                    channel: $0["channel"], label: $0["label"], subdir: $0["subdir"], name: $0["name"],
+                    upstreamURL: $0["upstream_url"], status: $0["status"], checkedAt: $0["checked_at"])
+            }
+        }
+    }
+
+    /// Remembers that upstream does not have a document.
+    public func saveMissingDocument(_ row: MissingDocumentRow) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO repodata_missing (channel, label, subdir, name, upstream_url, status, checked_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [row.channel, row.label, row.subdir, row.name, row.upstreamURL, row.status, row.checkedAt])
         }
     }
 }

@@ -24,8 +24,12 @@ final class FakeCondaUpstream: Sendable {
     static let timestampMillis: UInt64 = 1_700_000_000_000
 
     private let counts = Mutex<[String: Int]>([:])
+    /// Package files answered with wrong bytes of the right length (a broken mirror).
+    private let corrupted = Mutex<Set<String>>([])
 
     func count(_ path: String) -> Int { counts.withLock { $0[path] ?? 0 } }
+
+    func corrupt(_ filename: String) { _ = corrupted.withLock { $0.insert(filename) } }
 
     func package(_ filename: String) -> Package { packages.first { $0.filename == filename }! }
 
@@ -60,7 +64,8 @@ final class FakeCondaUpstream: Sendable {
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: self.repodata(subdir: subdir))))
             }
             if subdir == "noarch", let package = self.packages.first(where: { $0.filename == file }) {
-                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: package.bytes)))
+                let bytes = self.corrupted.withLock { $0.contains(file) } ? package.bytes.map { $0 ^ 0x5a } : package.bytes
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
             }
             return Response(status: .notFound)
         }

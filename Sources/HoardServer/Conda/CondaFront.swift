@@ -62,10 +62,11 @@ struct CondaFront: Sendable {
         switch variant {
         case .json, .jsonZst:
             let key = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
-            let snapshot = try await documents.snapshot(key, channel: channel)
-            if variant == .json { return try serve(snapshot.served, of: snapshot, contentType: "application/json", request: request) }
-            guard let zst = snapshot.zst else { throw StoreError.blobNotFound(snapshot.row.digest) }
-            return try serve(zst, of: snapshot, contentType: "application/zstd", request: request)
+            return try await serving(key, channel: channel) { snapshot in
+                if variant == .json { return try serve(snapshot.served, of: snapshot, contentType: "application/json", request: request) }
+                guard let zst = snapshot.zst else { throw StoreError.blobNotFound(snapshot.row.digest) }
+                return try serve(zst, of: snapshot, contentType: "application/zstd", request: request)
+            }
         case .currentJson:
             return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .currentRepodata), channel: channel, request: request)
         case .jsonBz2:
@@ -74,8 +75,20 @@ struct CondaFront: Sendable {
     }
 
     private func document(_ key: DocumentKey, channel: CondaChannel, request: Request) async throws -> Response {
+        try await serving(key, channel: channel) { snapshot in
+            try serve(snapshot.served, of: snapshot, contentType: key.kind.contentType, request: request)
+        }
+    }
+
+    /// Answers with the current snapshot of `key`; when a blob of it is gone from the store
+    /// (removed by hand, or by `verify --repair`), the document is fetched again rather than failing.
+    private func serving(_ key: DocumentKey, channel: CondaChannel, _ respond: (DocumentSnapshot) throws -> Response) async throws -> Response {
         let snapshot = try await documents.snapshot(key, channel: channel)
-        return try serve(snapshot.served, of: snapshot, contentType: key.kind.contentType, request: request)
+        do {
+            return try respond(snapshot)
+        } catch StoreError.blobNotFound {
+            return try respond(try await documents.refetch(key, lost: snapshot, channel: channel))
+        }
     }
 
     /// A document representation: strong ETag of its own bytes, short max-age.
@@ -103,19 +116,32 @@ struct CondaFront: Sendable {
         return try await blob(key, contentType: contentType, request: request) { [expectations, documents, upstreams, logger] in
             // What the bytes must hash to: the channel's metadata hoard holds, else what the client
             // says it expects, else the subdir's repodata fetched now (cached from then on).
-            var expectation = await expectations.expectation(channel: channel.name, label: label, subdir: subdir, filename: filename)
+            // When hoard holds repodata it cannot read (its blob is gone), it is fetched again;
+            // if that does not help, the package is refused rather than pulled through unchecked.
+            let repodataKey = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
+            @Sendable func expected() async throws -> PackageExpectations.Expectation? {
+                do {
+                    return try await expectations.expectation(channel: channel.name, label: label, subdir: subdir, filename: filename)
+                } catch .repodataUnreadable(let lost, let error) {
+                    logger.warning("cached repodata unreadable; fetching it again", metadata: ["file": "\(key.filename)", "error": "\(error)"])
+                    _ = try await documents.refetch(repodataKey, lost: lost, channel: channel)
+                    return try await expectations.expectation(channel: channel.name, label: label, subdir: subdir, filename: filename)
+                }
+            }
+            var expectation = try await expected()
             if expectation == nil, let header = request.headers[.init("X-Expected-SHA256")!],
                let digest = try? BlobDigest(parsing: header.trimmed().lowercased()) {
                 expectation = .init(digest: digest, size: nil)
             }
-            let repodataKey = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
             if expectation == nil {
+                let held: DocumentSnapshot?
                 do {
-                    _ = try await documents.snapshot(repodataKey, channel: channel)
-                    expectation = await expectations.expectation(channel: channel.name, label: label, subdir: subdir, filename: filename)
+                    held = try await documents.snapshot(repodataKey, channel: channel)
                 } catch {
+                    held = nil
                     logger.warning("no repodata to verify a package against", metadata: ["file": "\(key.filename)", "error": "\(error)"])
                 }
+                if held != nil { expectation = try await expected() }
             }
             let repodata = try? await documents.cached(repodataKey)
             guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
@@ -194,6 +220,10 @@ struct CondaFront: Sendable {
     }
 
     private func errorResponse(_ error: any Error, path: String) -> Response {
+        if let error = error as? PackageExpectations.Unavailable {
+            logger.error("refused a package that cannot be verified", metadata: ["path": "\(path)", "error": "\(error)"])
+            return .text(.serviceUnavailable, "cannot verify this package: \(error)\n")
+        }
         if let error = error as? UpstreamError {
             if error.isNotFound { return .text(.notFound, "not found upstream: \(error)\n") }
             logger.warning("upstream failed with nothing cached", metadata: ["path": "\(path)", "error": "\(error)"])

@@ -9,6 +9,8 @@ import Synchronization
 /// conditional request. One revalidation per document runs at a time, however many clients
 /// wait, and while it runs clients get the current copy (stale-while-revalidate). When upstream
 /// fails, the last good copy is served (stale-if-error); with no copy the error goes to the client.
+/// Upstream's "not found" (404, 403, 410) for a document hoard has no copy of is kept the same
+/// way (`MissingDocument`), so it is answered again while upstream is down.
 final class DocumentCache: Sendable {
     let store: Store
     /// Each channel's upstream, by channel name.
@@ -17,8 +19,8 @@ final class DocumentCache: Sendable {
     let configuredTTL: Duration?
     let logger: Logger
 
-    private let snapshots = Mutex<[DocumentKey: DocumentSnapshot]>([:])
-    private let refreshes = Mutex<[DocumentKey: Task<DocumentSnapshot, any Error>]>([:])
+    private let entries = Mutex<[DocumentKey: CachedDocument]>([:])
+    private let refreshes = Mutex<[DocumentKey: Task<CachedDocument, any Error>]>([:])
     /// After a failed revalidation, no new attempt before this time (unix seconds).
     private let backoff = Mutex<[DocumentKey: Double]>([:])
 
@@ -30,32 +32,63 @@ final class DocumentCache: Sendable {
         self.logger = logger
     }
 
-    /// The document to serve now, fetching it first only when hoard has no copy at all.
+    /// The document to serve now, fetching it first only when hoard has no copy at all. Throws
+    /// upstream's not-found error (remembered, or just received) when the document does not exist.
     func snapshot(_ key: DocumentKey, channel: CondaChannel) async throws -> DocumentSnapshot {
         let now = Date().timeIntervalSince1970
-        guard let current = try await cached(key) else {
-            return try await refresh(key, channel: channel, current: nil).value
+        guard let current = try await stored(key) else {
+            return try await refresh(key, channel: channel, current: nil).value.get()
         }
         if !current.isFresh(at: now) && backoff.withLock({ ($0[key] ?? 0) <= now }) {
             _ = refresh(key, channel: channel, current: current)
         }
-        return current
+        return try current.get()
     }
 
     /// The copy hoard holds (in memory, else in the index), without asking upstream.
     func cached(_ key: DocumentKey) async throws -> DocumentSnapshot? {
-        if let snapshot = snapshots.withLock({ $0[key] }) { return snapshot }
-        guard let row = try await store.index.repodata(channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue) else {
+        try await stored(key)?.snapshot
+    }
+
+    /// Fetches a document again after the blobs of `lost` (the snapshot held) turned out to be
+    /// gone from the store: unconditionally, since a 304 would only confirm a copy hoard no longer
+    /// has (see `fetch`). The held snapshot stays in memory: when upstream fails it is still what
+    /// hoard has (its bytes may well be in memory), and callers decide what they can do with it.
+    func refetch(_ key: DocumentKey, lost: DocumentSnapshot, channel: CondaChannel) async throws -> DocumentSnapshot {
+        logger.warning("a cached document's blob is gone; fetching it again", metadata: ["document": "\(key)"])
+        let current = entries.withLock { $0[key] } ?? .present(lost)
+        return try await refresh(key, channel: channel, current: current).value.get()
+    }
+
+    /// What hoard holds for `key`: in memory, else in the index (a snapshot, else a remembered
+    /// not-found).
+    private func stored(_ key: DocumentKey) async throws -> CachedDocument? {
+        if let entry = entries.withLock({ $0[key] }) { return entry }
+        let entry: CachedDocument
+        if let row = try await store.index.repodata(channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue) {
+            do {
+                entry = .present(try load(key, row: row))
+            } catch StoreError.blobNotFound {
+                return nil  // gone from the store: fetch it again
+            }
+        } else if let row = try await store.index.missingDocument(
+            channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue)
+        {
+            entry = .missing(MissingDocument(key: key, row: row, ttl: missingTTL))
+        } else {
             return nil
         }
-        do {
-            let snapshot = try load(key, row: row)
-            snapshots.withLock { $0[key] = $0[key] ?? snapshot }
-            return snapshot
-        } catch StoreError.blobNotFound {
-            return nil  // evicted: fetch it again
+        return entries.withLock { entries in
+            if let existing = entries[key] { return existing }
+            entries[key] = entry
+            return entry
         }
     }
+
+    /// A remembered not-found stays fresh as long as a document would without Cache-Control:
+    /// the configured TTL, else ten minutes. Upstream's Cache-Control on an error page is not
+    /// used (static servers send their defaults there, often none or a year).
+    private var missingTTL: Double { DocumentSnapshot.ttl(configured: configuredTTL, cacheControl: nil) }
 
     private func load(_ key: DocumentKey, row: RepodataRow) throws -> DocumentSnapshot {
         DocumentSnapshot(
@@ -67,44 +100,85 @@ final class DocumentCache: Sendable {
     }
 
     /// Starts (or joins) the one revalidation of `key`.
-    private func refresh(_ key: DocumentKey, channel: CondaChannel, current: DocumentSnapshot?) -> Task<DocumentSnapshot, any Error> {
+    private func refresh(_ key: DocumentKey, channel: CondaChannel, current: CachedDocument?) -> Task<CachedDocument, any Error> {
         refreshes.withLock { running in
             if let task = running[key] { return task }
             let task = Task {
                 defer { _ = self.refreshes.withLock { $0.removeValue(forKey: key) } }
+                let entry: CachedDocument
                 do {
-                    let snapshot = try await self.fetch(key, channel: channel, current: current)
-                    self.snapshots.withLock { $0[key] = snapshot }
-                    self.backoff.withLock { _ = $0.removeValue(forKey: key) }
-                    return snapshot
+                    entry = .present(try await self.fetch(key, channel: channel, current: current?.snapshot))
+                } catch let error as UpstreamError where error.isNotFound && current?.snapshot == nil {
+                    // A copy hoard holds is kept on a not-found (stale-if-error, as for any error);
+                    // with none, upstream's answer is what hoard holds from now on.
+                    entry = .missing(await self.remember(key, notFound: error))
                 } catch {
                     guard let current else { throw error }
                     let retry = Date().timeIntervalSince1970 + min(current.ttl, 30)
                     self.backoff.withLock { $0[key] = retry }
-                    self.logger.warning("upstream failed; serving the last good copy", metadata: [
-                        "document": "\(key)", "error": "\(error)", "age_seconds": "\(Int(Date().timeIntervalSince1970 - current.validatedAt))",
-                    ])
+                    self.logger.warning(
+                        current.snapshot == nil ? "upstream failed; answering its last 'not found' again" : "upstream failed; serving the last good copy",
+                        metadata: [
+                            "document": "\(key)", "error": "\(error)",
+                            "age_seconds": "\(Int(Date().timeIntervalSince1970 - current.validatedAt))",
+                        ])
                     return current
                 }
+                self.entries.withLock { $0[key] = entry }
+                self.backoff.withLock { _ = $0.removeValue(forKey: key) }
+                return entry
             }
             running[key] = task
             return task
         }
     }
 
+    /// Keeps upstream's not-found for a document, in memory and in the index (so it outlives a
+    /// restart while upstream is down). Failing to write it only costs that: it is logged.
+    private func remember(_ key: DocumentKey, notFound error: UpstreamError) async -> MissingDocument {
+        var url = "\(key)"
+        var status = 404
+        if case .status(let failedURL, let code) = error {
+            url = failedURL
+            status = code
+        }
+        let row = MissingDocumentRow(
+            channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue,
+            upstreamURL: url, status: status, checkedAt: Date().timeIntervalSince1970)
+        do {
+            try await store.index.saveMissingDocument(row)
+        } catch {
+            logger.warning("could not record a document upstream does not have", metadata: ["document": "\(key)", "error": "\(error)"])
+        }
+        logger.debug("upstream has no such document", metadata: ["document": "\(key)", "url": "\(url)", "status": "\(status)"])
+        return MissingDocument(key: key, row: row, ttl: missingTTL)
+    }
+
     /// Asks the channel's upstream, conditionally when there is a copy.
-    private func fetch(_ key: DocumentKey, channel: CondaChannel, current: DocumentSnapshot?) async throws -> DocumentSnapshot {
+    private func fetch(_ key: DocumentKey, channel: CondaChannel, current held: DocumentSnapshot?) async throws -> DocumentSnapshot {
         guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
+        // A 304 confirms the blobs hoard holds; when one is gone, ask for the body instead.
+        let current = await intact(held) ? held : nil
         switch try await upstream.fetchDocument(key, current: current) {
-        case .notModified(let validators) where current != nil:
-            return try await revalidated(current!, validators: validators)
-        case .notModified:
-            throw UpstreamError.transfer(url: channel.upstream, reason: "answered 'not modified' to an unconditional request")
+        case .notModified(let validators):
+            guard let current else {
+                throw UpstreamError.transfer(url: channel.upstream, reason: "answered 'not modified' to an unconditional request")
+            }
+            return try await revalidated(current, validators: validators)
         case .body(let response, let source, let zstd, let digest, let validators):
             let snapshot = try await build(key, from: response, source: source, zstd: zstd, digest: digest, validators: validators)
             logger.info("fetched from upstream", metadata: ["document": "\(key)", "url": "\(source)", "size": "\(snapshot.served.size)"])
             return snapshot
         }
+    }
+
+    /// Whether every blob of the snapshot is still in the store (its row and its file).
+    private func intact(_ snapshot: DocumentSnapshot?) async -> Bool {
+        guard let row = snapshot?.row else { return false }
+        for digest in [row.digest, row.servedDigest, row.zstDigest].compactMap({ $0 }) {
+            guard (try? await store.existingBlob(digest)) != nil else { return false }
+        }
+        return true
     }
 
     private func revalidated(_ current: DocumentSnapshot, validators: DocumentValidators) async throws -> DocumentSnapshot {

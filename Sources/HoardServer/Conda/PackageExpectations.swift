@@ -26,12 +26,34 @@ final class PackageExpectations: Sendable {
         self.worker = worker
     }
 
-    func expectation(channel: String, label: String, subdir: String, filename: CondaFilename) async -> Expectation? {
+    /// Why no expectation could be computed although the channel has metadata for the subdir.
+    enum Unavailable: Error, CustomStringConvertible {
+        /// The repodata.json snapshot hoard holds cannot be read (its blob is gone) or indexed.
+        case repodataUnreadable(DocumentSnapshot, any Error)
+
+        var description: String {
+            switch self {
+            case .repodataUnreadable(let snapshot, let error):
+                return "the cached \(snapshot.key) cannot be read to check packages against: \(error)"
+            }
+        }
+    }
+
+    /// The expectation, or nil when the channel's metadata hoard holds does not list the file.
+    /// Throws `Unavailable` when it holds repodata.json but cannot read it: the caller must not
+    /// go on unverified.
+    func expectation(channel: String, label: String, subdir: String, filename: CondaFilename) async throws(Unavailable) -> Expectation? {
         let repodata = DocumentKey(channel: channel, label: label, subdir: subdir, kind: .repodata)
-        if let snapshot = try? await documents.cached(repodata),
-           let record = try? await records(for: repodata, from: snapshot.row.digest)[filename.rawValue],
-           let expectation = Self.expectation(record) {
-            return expectation
+        if let snapshot = try? await documents.cached(repodata) {
+            let map: [String: PackageDigest]
+            do {
+                map = try await records(for: repodata, from: snapshot.row.digest)
+            } catch {
+                throw .repodataUnreadable(snapshot, error)
+            }
+            if let record = map[filename.rawValue], let expectation = Self.expectation(record) {
+                return expectation
+            }
         }
         let shards = DocumentKey(channel: channel, label: label, subdir: subdir, kind: .shardIndex)
         if let snapshot = try? await documents.cached(shards),
@@ -81,7 +103,15 @@ final class PackageExpectations: Sendable {
             maps[key] = (digest, task)
             return task
         }
-        return try await task.value
+        do {
+            return try await task.value
+        } catch {
+            // Not kept: the next call tries again (the blob may be back after a refetch).
+            maps.withLock { maps in
+                if maps[key]?.records == task { maps.removeValue(forKey: key) }
+            }
+            throw error
+        }
     }
 
     private func shardIndex(_ digest: BlobDigest) throws -> ShardIndex {
