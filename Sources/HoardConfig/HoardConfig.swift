@@ -26,6 +26,16 @@ public struct HoardConfig: Sendable, Equatable {
     public var registryTagTTL: Duration?
     /// `[oci] conda_namespace`: where the conda channels appear as OCI mirrors.
     public var ociCondaNamespace: String?
+    /// `[oci] max_upload_size`: the largest blob one upload may bring.
+    public var ociMaxUploadSize: ByteSize?
+    /// `[oci] max_upload_sessions`: upload sessions open at once.
+    public var ociMaxUploadSessions: Int?
+    /// `[oci] auth_failures_per_minute`: wrong credentials per client address before 429.
+    public var ociAuthFailuresPerMinute: Int?
+    /// `[upstream] max_concurrent`: upstream requests in flight at once.
+    public var upstreamMaxConcurrent: Int?
+    /// `[upstream] credential_helper_timeout`: the longest a docker credential helper may run.
+    public var credentialHelperTimeout: Duration?
     /// `[tls] cert` and `[tls] key`: serve HTTPS with these PEM files.
     public var tlsCert: String?
     public var tlsKey: String?
@@ -60,13 +70,7 @@ public struct HoardConfig: Sendable, Equatable {
         if let store = try reader.table("store") {
             try store.expectOnly(["root", "max_size"])
             config.root = try store.string("root").map(Self.expandingTilde)
-            if let size = try store.string("max_size") {
-                do {
-                    config.maxSize = try ByteSize(parsing: size)
-                } catch {
-                    throw store.invalid("max_size", expected: "a size such as \"50GB\" or \"2GiB\"")
-                }
-            }
+            config.maxSize = try store.size("max_size")
         }
         if let server = try reader.table("server") {
             try server.expectOnly(["host", "port"])
@@ -96,8 +100,10 @@ public struct HoardConfig: Sendable, Equatable {
             }
         }
         if let upstream = try reader.table("upstream") {
-            try upstream.expectOnly(["timeout"])
+            try upstream.expectOnly(["timeout", "max_concurrent", "credential_helper_timeout"])
             config.upstreamTimeout = try upstream.duration("timeout")
+            config.upstreamMaxConcurrent = try upstream.positiveInt("max_concurrent")
+            config.credentialHelperTimeout = try upstream.duration("credential_helper_timeout")
         }
         if let repodata = try reader.table("repodata") {
             try repodata.expectOnly(["ttl"])
@@ -177,6 +183,19 @@ struct TableReader {
             throw invalid(key, expected: "a duration such as \"30s\", \"10m\" or \"2h\"")
         }
         return duration
+    }
+
+    func size(_ key: String) throws(ConfigError) -> ByteSize? {
+        guard let text = try string(key) else { return nil }
+        do { return try ByteSize(parsing: text) } catch {
+            throw invalid(key, expected: "a size such as \"50GB\" or \"2GiB\"")
+        }
+    }
+
+    func positiveInt(_ key: String) throws(ConfigError) -> Int? {
+        guard let value = try int(key) else { return nil }
+        guard value > 0 else { throw invalid(key, expected: "an integer of at least 1") }
+        return value
     }
 
     func int(_ key: String) throws(ConfigError) -> Int? {

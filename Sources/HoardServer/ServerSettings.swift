@@ -20,6 +20,12 @@ public struct ServerSettings: Sendable {
     public var repodataTTL: Duration?
     /// The longest wait for an upstream's response head, or stall in its body.
     public var upstreamTimeout: Duration
+    /// Upstream requests in flight at once (response head and body); more wait their turn, and
+    /// the wait counts against `upstreamTimeout`.
+    public var maxUpstreamFetches: Int = 32
+    /// The longest a docker credential helper (`credHelpers`, `credsStore`) may take before it
+    /// is killed and the pull fails with an error naming it.
+    public var credentialHelperTimeout: Duration = .seconds(10)
     /// Upstream OCI registries pulled through under `/v2/<name>/…`.
     public var registries: [UpstreamRegistry] = []
     /// How long a tag resolved upstream is used before it is resolved again.

@@ -44,6 +44,21 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .long, help: "The longest wait for an upstream to answer, or to send more of a body, e.g. 30s. Default: 30s.")
     var upstreamTimeout: String?
+    @Option(name: .long, help: "Upstream requests in flight at once; more wait in line, and a wait past --upstream-timeout fails (504). Default: 32.")
+    var upstreamMaxConcurrent: Int?
+
+    @Option(name: .long, help: "The longest a docker credential helper (credHelpers, credsStore) may run before it is killed and the pull fails naming it, e.g. 10s. Default: 10s.")
+    var credentialHelperTimeout: String?
+
+    @Option(name: .long, help: "The largest blob one OCI upload may bring, e.g. 10GiB; a larger one is refused (413). Default: 10GiB.")
+    var ociMaxUploadSize: String?
+
+    @Option(name: .long, help: "OCI upload sessions open at once; a new upload beyond it gets 429 with Retry-After. Default: 64.")
+    var ociMaxUploadSessions: Int?
+
+    @Option(name: .long, help: "Wrong credentials one client address may send per minute; past it, 429 until the minute ends (no password is checked). Default: 10.")
+    var ociAuthFailuresPerMinute: Int?
+
     @Option(name: .long, help: "An htpasswd file (bcrypt, `htpasswd -B`) of the users who may push to the OCI registry. Without it the registry is read-only.")
     var htpasswd: String?
 
@@ -108,6 +123,15 @@ struct Serve: AsyncParsableCommand {
         settings.registryTagTTL = try registryTagTTL.map { try Self.duration($0, "--registry-tag-ttl") } ?? config.registryTagTTL ?? settings.registryTagTTL
         settings.repodataTTL = try repodataTTL.map { try Self.duration($0, "--repodata-ttl") } ?? config.repodataTTL
         settings.upstreamTimeout = try upstreamTimeout.map { try Self.duration($0, "--upstream-timeout") } ?? config.upstreamTimeout ?? settings.upstreamTimeout
+        settings.maxUpstreamFetches = try Self.positive(upstreamMaxConcurrent, "--upstream-max-concurrent") ?? config.upstreamMaxConcurrent ?? settings.maxUpstreamFetches
+        settings.credentialHelperTimeout = try credentialHelperTimeout.map { try Self.duration($0, "--credential-helper-timeout") } ?? config.credentialHelperTimeout ?? settings.credentialHelperTimeout
+        do {
+            settings.oci.maxUploadSize = try ociMaxUploadSize.map { try ByteSize(parsing: $0) } ?? config.ociMaxUploadSize ?? settings.oci.maxUploadSize
+        } catch {
+            throw ValidationError("--oci-max-upload-size \(ociMaxUploadSize ?? ""): expected a size such as 10GiB or 500MB")
+        }
+        settings.oci.maxUploadSessions = try Self.positive(ociMaxUploadSessions, "--oci-max-upload-sessions") ?? config.ociMaxUploadSessions ?? settings.oci.maxUploadSessions
+        settings.oci.authFailuresPerMinute = try Self.positive(ociAuthFailuresPerMinute, "--oci-auth-failures-per-minute") ?? config.ociAuthFailuresPerMinute ?? settings.oci.authFailuresPerMinute
         settings.oci.htpasswdPath = htpasswd ?? config.ociHtpasswd
         settings.oci.authReads = ociAuthReads || (config.ociAuthReads ?? false)
         settings.oci.condaNamespace = ociCondaNamespace ?? config.ociCondaNamespace ?? settings.oci.condaNamespace
@@ -117,6 +141,12 @@ struct Serve: AsyncParsableCommand {
         if let cert, let key { settings.tls = TLSFiles(certificatePath: cert, privateKeyPath: key) }
         let store = try await Store.open(root: common.storeRoot(config), logger: logger)
         try await HoardServer(settings: settings, store: store, logger: logger).run()
+    }
+
+    static func positive(_ value: Int?, _ flag: String) throws -> Int? {
+        guard let value else { return nil }
+        guard value > 0 else { throw ValidationError("\(flag) \(value): expected an integer of at least 1") }
+        return value
     }
 
     static func duration(_ text: String, _ flag: String) throws -> Duration {
