@@ -3,7 +3,13 @@
 extension HoardConfig {
     static func parseOCI(_ reader: TableReader, into config: inout HoardConfig) throws(ConfigError) {
         if let oci = try reader.table("oci") {
-            try oci.expectOnly(["htpasswd", "auth_reads", "registry_tag_ttl", "conda_namespace"])
+            try oci.expectOnly([
+                "htpasswd", "auth_reads", "registry_tag_ttl", "conda_namespace", "max_upload_size", "max_upload_sessions",
+                "auth_failures_per_minute",
+            ])
+            config.ociMaxUploadSize = try oci.size("max_upload_size", allowZero: false)
+            config.ociMaxUploadSessions = try oci.positiveInt("max_upload_sessions")
+            config.ociAuthFailuresPerMinute = try oci.positiveInt("auth_failures_per_minute")
             config.registryTagTTL = try oci.duration("registry_tag_ttl")
             config.ociHtpasswd = try oci.string("htpasswd").map(Self.expandingTilde)
             config.ociAuthReads = try oci.bool("auth_reads")

@@ -28,6 +28,16 @@ public struct HoardConfig: Sendable, Equatable {
     public var registryTagTTL: Duration?
     /// `[oci] conda_namespace`: where the conda channels appear as OCI mirrors.
     public var ociCondaNamespace: String?
+    /// `[oci] max_upload_size`: the largest blob one upload may bring.
+    public var ociMaxUploadSize: ByteSize?
+    /// `[oci] max_upload_sessions`: upload sessions open at once.
+    public var ociMaxUploadSessions: Int?
+    /// `[oci] auth_failures_per_minute`: wrong credentials per client address before 429.
+    public var ociAuthFailuresPerMinute: Int?
+    /// `[upstream] max_concurrent`: upstream requests in flight at once.
+    public var upstreamMaxConcurrent: Int?
+    /// `[upstream] credential_helper_timeout`: the longest a docker credential helper may run.
+    public var credentialHelperTimeout: Duration?
     /// `[tls] cert` and `[tls] key`: serve HTTPS with these PEM files.
     public var tlsCert: String?
     public var tlsKey: String?
@@ -62,13 +72,7 @@ public struct HoardConfig: Sendable, Equatable {
         if let store = try reader.table("store") {
             try store.expectOnly(["root", "max_size"])
             config.root = try store.string("root").map(Self.expandingTilde)
-            if let size = try store.string("max_size") {
-                do {
-                    config.maxSize = try ByteSize(parsing: size)
-                } catch {
-                    throw store.invalid("max_size", expected: "a size such as \"50GB\" or \"2GiB\"")
-                }
-            }
+            config.maxSize = try store.size("max_size")
         }
         if let server = try reader.table("server") {
             try server.expectOnly(["host", "port"])
@@ -98,9 +102,11 @@ public struct HoardConfig: Sendable, Equatable {
             }
         }
         if let upstream = try reader.table("upstream") {
-            try upstream.expectOnly(["timeout", "max_document_size"])
+            try upstream.expectOnly(["timeout", "max_document_size", "max_concurrent", "credential_helper_timeout"])
             config.upstreamTimeout = try upstream.duration("timeout")
-            config.maxDocumentSize = try upstream.byteSize("max_document_size")
+            config.maxDocumentSize = try upstream.size("max_document_size", allowZero: false)
+            config.upstreamMaxConcurrent = try upstream.positiveInt("max_concurrent")
+            config.credentialHelperTimeout = try upstream.duration("credential_helper_timeout")
         }
         if let repodata = try reader.table("repodata") {
             try repodata.expectOnly(["ttl"])
@@ -182,13 +188,19 @@ struct TableReader {
         return duration
     }
 
-    /// A size such as "1GiB"; zero or one too large to count in bytes is refused here.
-    func byteSize(_ key: String) throws(ConfigError) -> ByteSize? {
+    /// A size such as "1GiB"; with `allowZero: false`, zero is refused too (a limit of nothing).
+    func size(_ key: String, allowZero: Bool = true) throws(ConfigError) -> ByteSize? {
         guard let text = try string(key) else { return nil }
-        guard let size = try? ByteSize(parsing: text), size.bytes > 0 else {
-            throw invalid(key, expected: "a size above zero such as \"512MiB\" or \"2GB\"")
+        guard let size = try? ByteSize(parsing: text), allowZero || size.bytes > 0 else {
+            throw invalid(key, expected: allowZero ? "a size such as \"50GB\" or \"2GiB\"" : "a size above zero such as \"512MiB\" or \"2GB\"")
         }
         return size
+    }
+
+    func positiveInt(_ key: String) throws(ConfigError) -> Int? {
+        guard let value = try int(key) else { return nil }
+        guard value > 0 else { throw invalid(key, expected: "an integer of at least 1") }
+        return value
     }
 
     func int(_ key: String) throws(ConfigError) -> Int? {

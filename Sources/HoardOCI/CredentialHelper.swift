@@ -14,16 +14,22 @@ public protocol CredentialHelperRunner: Sendable {
 }
 
 /// Runs the helper as a child process: server URL on stdin, JSON on stdout (docker's protocol).
-/// Blocking: call it off the event loop and cache the result.
+/// Blocking for at most `timeout`: call it off the cooperative pool (hoard uses
+/// `NIOThreadPool.singleton`) and cache the result. A helper still running at the deadline is
+/// killed and named in the error; its output is collected as it arrives, so a helper that leaves
+/// a child holding its pipes open cannot hold the caller past the deadline either.
 public struct ProcessCredentialHelperRunner: CredentialHelperRunner {
     /// Directories searched for `docker-credential-<helper>`; defaults to `$PATH`.
     public var searchPath: [String]
+    /// The longest a helper may run.
+    public var timeout: Duration
 
-    public init(searchPath: [String]? = nil) {
+    public init(searchPath: [String]? = nil, timeout: Duration = .seconds(10)) {
         self.searchPath =
             searchPath
             ?? (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
             .split(separator: ":").map(String.init)
+        self.timeout = timeout
     }
 
     public func get(helper: String, serverURL: String) throws(RegistryCredentialsError) -> CredentialHelperOutput? {
@@ -36,23 +42,34 @@ public struct ProcessCredentialHelperRunner: CredentialHelperRunner {
         else {
             throw .helperNotFound(program, searchPath)
         }
+        let deadline = DispatchTime.now() + .nanoseconds(Self.nanoseconds(timeout))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["get"]
         let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
+        let stdout = PipeCollector()
+        let stderr = PipeCollector()
         process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
+        process.standardOutput = stdout.pipe
+        process.standardError = stderr.pipe
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         do { try process.run() } catch {
             throw .helperFailed(program, "cannot start \(path): \(error.localizedDescription)")
         }
+        // A helper that never reads its stdin cannot block this write: the URL fits in the pipe.
         stdin.fileHandleForWriting.write(Data(serverURL.utf8))
         try? stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        guard exited.wait(timeout: deadline) == .success else {
+            kill(process.processIdentifier, SIGKILL)
+            _ = exited.wait(timeout: .now() + .seconds(1))
+            stdout.stop()
+            stderr.stop()
+            throw .helperTimedOut(program, timeout)
+        }
+        // Output still in the pipes after exit: wait for end of file, but never past the deadline.
+        let out = stdout.finish(by: deadline)
+        let err = stderr.finish(by: deadline)
         let outText = String(decoding: out, as: UTF8.self)
         let errText = String(decoding: err, as: UTF8.self)
         guard process.terminationStatus == 0 else {
@@ -69,5 +86,50 @@ public struct ProcessCredentialHelperRunner: CredentialHelperRunner {
             throw .helperFailed(program, "output is not {\"Username\":...,\"Secret\":...}")
         }
         return CredentialHelperOutput(username: wire.Username ?? "", secret: secret)
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow || seconds < 0 { return seconds < 0 ? 0 : Int.max }
+        return Int(clamping: scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue)
+    }
+}
+
+/// Collects what a child writes to one pipe as it arrives (on Foundation's dispatch sources),
+/// so reading never blocks the caller.
+final class PipeCollector: @unchecked Sendable {
+    let pipe = Pipe()
+    private let lock = NSLock()
+    private var data = Data()
+    private let ended = DispatchSemaphore(value: 0)
+
+    init() {
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            guard let self else { return }
+            if chunk.isEmpty {
+                handle.readabilityHandler = nil
+                self.ended.signal()
+            } else {
+                self.lock.lock()
+                self.data.append(chunk)
+                self.lock.unlock()
+            }
+        }
+    }
+
+    /// What arrived until end of file or `deadline`, whichever comes first.
+    func finish(by deadline: DispatchTime) -> Data {
+        _ = ended.wait(timeout: deadline)
+        stop()
+        lock.lock()
+        defer { lock.unlock() }
+        return data
+    }
+
+    /// Stops reading (the child was killed, or the deadline passed).
+    func stop() {
+        pipe.fileHandleForReading.readabilityHandler = nil
     }
 }

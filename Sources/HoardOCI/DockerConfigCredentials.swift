@@ -194,6 +194,7 @@ public enum RegistryCredentialsError: Error, Equatable, Sendable, CustomStringCo
     case configInvalid(String, String)
     case helperNotFound(String, [String])
     case helperFailed(String, String)
+    case helperTimedOut(String, Duration)
     case environmentIncomplete(String)
 
     public var message: String {
@@ -202,6 +203,8 @@ public enum RegistryCredentialsError: Error, Equatable, Sendable, CustomStringCo
         case .helperNotFound(let program, let dirs):
             "credential helper \(program) not found in \(dirs.joined(separator: ":")); install it or remove it from the docker config"
         case .helperFailed(let program, let why): "credential helper \(program) failed: \(why)"
+        case .helperTimedOut(let program, let timeout):
+            "credential helper \(program) did not answer within \(timeout) and was killed; check it works (`echo HOST | \(program) get`) or raise [upstream] credential_helper_timeout"
         case .environmentIncomplete(let why): why
         }
     }

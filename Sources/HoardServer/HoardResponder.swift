@@ -5,7 +5,7 @@ import Logging
 /// Routes every request: the raw path is parsed into a typed value by each front before
 /// anything touches the disk. Every GET route answers HEAD alike.
 struct HoardResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = HoardRequestContext
 
     let store: Store
     let conda: CondaFront
@@ -15,11 +15,11 @@ struct HoardResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
         if path == "/v2" || path.hasPrefix("/v2/") {
-            let response = await oci.respond(to: request)
+            let response = await oci.respond(to: request, client: context.clientAddress)
             return request.method == .head ? response.withoutBody() : response
         }
         if path == "/token" {
-            let response = await oci.respondToken(to: request)
+            let response = await oci.respondToken(to: request, client: context.clientAddress)
             return request.method == .head ? response.withoutBody() : response
         }
         let response: Response

@@ -32,19 +32,25 @@ public struct HoardServer: Sendable {
     /// Starts what the fronts share (the upstream client, the document worker), lends the
     /// application to `body`, and stops them afterwards.
     public func withServices<R>(_ body: (HoardApplication) async throws -> R) async throws -> R {
-        let upstream = HTTPUpstream(timeout: settings.upstreamTimeout, logger: logger)
+        let upstream = HTTPUpstream(timeout: settings.upstreamTimeout, maxConcurrent: settings.maxUpstreamFetches, logger: logger)
         // One thread for decompressing, rewriting and compressing large documents.
         let worker = NIOThreadPool(numberOfThreads: 1)
         worker.start()
-        let application = HoardApplication(server: self, upstream: upstream, worker: worker)
+        // One thread for bcrypt (CPU-bound, ~80 ms a check): a flood of wrong passwords queues
+        // here and takes at most one core, while file reads keep NIOThreadPool.singleton.
+        let bcrypt = NIOThreadPool(numberOfThreads: 1)
+        bcrypt.start()
+        let application = HoardApplication(server: self, upstream: upstream, worker: worker, bcrypt: bcrypt)
         do {
             let result = try await body(application)
             try await upstream.shutdown()
             try await worker.shutdownGracefully()
+            try await bcrypt.shutdownGracefully()
             return result
         } catch {
             try? await upstream.shutdown()
             try? await worker.shutdownGracefully()
+            try? await bcrypt.shutdownGracefully()
             throw error
         }
     }
@@ -68,6 +74,8 @@ public struct HoardApplication: Sendable {
     let server: HoardServer
     let upstream: HTTPUpstream
     let worker: NIOThreadPool
+    /// bcrypt's own pool (see `withServices`).
+    let bcrypt: NIOThreadPool
 
     /// A channel's upstream: an OCI mirror for `oci://` and `oci+http://`, else an HTTP channel.
     static func channelUpstream(_ channel: CondaChannel, http: HTTPUpstream, registry: RegistryClient) throws -> any ChannelUpstream {
@@ -89,7 +97,9 @@ public struct HoardApplication: Sendable {
         let fetcher = Fetcher(store: store, upstream: upstream, logger: logger)
         let registryClient: RegistryClient
         do {
-            registryClient = RegistryClient(http: upstream, credentials: try UpstreamCredentials.load())
+            registryClient = RegistryClient(
+                http: upstream,
+                credentials: try UpstreamCredentials.load(runner: ProcessCredentialHelperRunner(timeout: settings.credentialHelperTimeout)))
         } catch {
             throw ServerSetupError.registryCredentials("\(error)")
         }
@@ -115,13 +125,13 @@ public struct HoardApplication: Sendable {
         let pullThrough = settings.registries.isEmpty ? nil : OCIPullThrough(
             registries: settings.registries, client: registryClient, fetcher: fetcher, store: store,
             tagTTL: settings.registryTagTTL, logger: logger)
-        let oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: conda, logger: logger)
+        let oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: conda, bcrypt: bcrypt, logger: logger)
         return Application(
             responder: HoardResponder(store: store, conda: conda, logger: logger, oci: oci),
             server: try TLSSetup.serverBuilder(settings.tls),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
-                MaintenanceService(store: store, settings: settings, logger: logger),
+                MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger),
                 UploadJanitor(uploads: oci.uploads, interval: .seconds(300)),
             ],
             onServerRunning: { channel in

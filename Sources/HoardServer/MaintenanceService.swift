@@ -8,6 +8,8 @@ import ServiceLifecycle
 struct MaintenanceService: Service {
     let store: Store
     let settings: ServerSettings
+    /// Upload sessions: their bytes in `tmp/uploads` count against `--max-size`.
+    let uploads: UploadSessions?
     let logger: Logger
 
     func run() async throws {
@@ -22,7 +24,9 @@ struct MaintenanceService: Service {
         do {
             try await store.flushAccessTimes()
             if let limit = settings.maxSize {
-                _ = try await Evictor(store: store, limit: limit).run()
+                // Blobs may use what upload sessions leave of the limit.
+                let held = await uploads?.bytesHeld() ?? 0
+                _ = try await Evictor(store: store, limit: ByteSize(bytes: max(0, limit.bytes - held))).run()
             }
         } catch {
             logger.error("store maintenance failed", metadata: ["error": "\(error)"])

@@ -26,6 +26,12 @@ public struct ServerSettings: Sendable {
     public var maxDocumentSize: Int64 = ServerSettings.defaultMaxDocumentSize
     /// 1 GiB: conda-forge's largest repodata.json is about 300 MB.
     public static let defaultMaxDocumentSize: Int64 = 1 << 30
+    /// Upstream requests in flight at once (response head and body); more wait their turn, and
+    /// the wait counts against `upstreamTimeout`.
+    public var maxUpstreamFetches: Int = 32
+    /// The longest a docker credential helper (`credHelpers`, `credsStore`) may take before it
+    /// is killed and the pull fails with an error naming it.
+    public var credentialHelperTimeout: Duration = .seconds(10)
     /// Upstream OCI registries pulled through under `/v2/<name>/…`.
     public var registries: [UpstreamRegistry] = []
     /// How long a tag resolved upstream is used before it is resolved again.

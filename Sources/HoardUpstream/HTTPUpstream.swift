@@ -31,7 +31,8 @@ public struct UpstreamResponse: Sendable {
     public let url: String
     public let status: Int
     public let headers: HTTPHeaders
-    public let body: HTTPClientResponse.Body
+    /// The body; the request's fetch slot is held until it has been read or dropped.
+    public let body: UpstreamBody
 
     /// The announced length; a value that is no length (negative, not a number, past Int64) is
     /// ignored, and the body's own end decides.
@@ -64,17 +65,46 @@ public struct UpstreamResponse: Sendable {
     }
 }
 
+/// An upstream response body as it streams. Holds the request's fetch slot: the slot is given
+/// back when the body has been read to its end or nothing refers to it any more.
+public struct UpstreamBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    let base: HTTPClientResponse.Body
+    let permit: FetchPermit?
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: HTTPClientResponse.Body.AsyncIterator
+        let permit: FetchPermit?
+
+        public mutating func next() async throws -> ByteBuffer? {
+            let chunk = try await base.next()
+            if chunk == nil { permit?.release() }
+            return chunk
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), permit: permit)
+    }
+}
+
 /// Talks HTTP to upstreams through one AsyncHTTPClient with bounded waits: `timeout` limits
 /// both the wait for the response head and any stall while the body streams (a read timeout),
 /// never a whole transfer, so a large package can take as long as it needs while it moves.
+///
+/// At most `maxConcurrent` requests are in flight (head and body); more wait in line, and a
+/// wait longer than `timeout` fails like an upstream that does not answer.
 public final class HTTPUpstream: Sendable {
     public let timeout: Duration
+    public var maxConcurrent: Int { slots.count }
     private let client: HTTPClient
+    private let slots: FetchSlots
     private let logger: Logger
 
-    public init(timeout: Duration = .seconds(30), logger: Logger) {
+    public init(timeout: Duration = .seconds(30), maxConcurrent: Int = 32, logger: Logger) {
         self.timeout = timeout
         self.logger = logger
+        slots = FetchSlots(count: maxConcurrent)
         let amount = Self.timeAmount(timeout)
         // AsyncHTTPClient retries a refused connection until the connect timeout: keep that
         // short, so that a down upstream turns into stale-if-error or a 502 within seconds.
@@ -110,12 +140,23 @@ public final class HTTPUpstream: Sendable {
         if !outgoing.headers.contains(name: "user-agent") {
             outgoing.headers.add(name: "User-Agent", value: "hoard")
         }
+        let permit: FetchPermit
+        do {
+            permit = try await slots.acquire(timeout: timeout)
+        } catch is FetchSlots.WaitTimedOut {
+            throw .busy(url: request.url, limit: slots.count, waited: timeout)
+        } catch {
+            throw .transfer(url: request.url, reason: "cancelled while waiting for a free upstream request slot")
+        }
         do {
             // The deadline only bounds the whole exchange generously; stalls are caught by the
             // read timeout configured above.
             let response = try await client.execute(outgoing, timeout: .hours(24), logger: logger)
-            return UpstreamResponse(url: request.url, status: Int(response.status.code), headers: response.headers, body: response.body)
+            return UpstreamResponse(
+                url: request.url, status: Int(response.status.code), headers: response.headers,
+                body: UpstreamBody(base: response.body, permit: permit))
         } catch {
+            permit.release()
             throw Self.classify(error, url: request.url, timeout: timeout)
         }
     }

@@ -18,6 +18,8 @@ public enum UpstreamError: Error, Sendable, CustomStringConvertible {
     case transfer(url: String, reason: String)
     /// A registry refused hoard's credentials (or wants some hoard does not have).
     case denied(url: String, reason: String)
+    /// Every upstream request slot stayed taken for longer than the timeout.
+    case busy(url: String, limit: Int, waited: Duration)
 
     public var description: String {
         switch self {
@@ -33,13 +35,17 @@ public enum UpstreamError: Error, Sendable, CustomStringConvertible {
                 + " (raise --max-document-size / [upstream] max_document_size if the channel really is this large)"
         case .transfer(let url, let reason): return "transfer from \(url) failed: \(reason)"
         case .denied(let url, let reason): return "upstream \(url) refused access: \(reason)"
+        case .busy(let url, let limit, let waited):
+            return "request to \(url) waited \(waited) for one of \(limit) upstream request slots ([upstream] max_concurrent, --upstream-max-concurrent)"
         }
     }
 
     /// 504 for time-outs, 502 for everything else that upstream did wrong.
     public var isTimeout: Bool {
-        if case .timedOut = self { return true }
-        return false
+        switch self {
+        case .timedOut, .busy: return true
+        default: return false
+        }
     }
 
     /// The upstream said the thing does not exist.

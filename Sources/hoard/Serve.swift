@@ -47,6 +47,21 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The largest channel document (repodata, shard index, channeldata) accepted from an upstream, counted after decompression, e.g. 512MiB; a larger one is refused with 502. Default: 1GiB.")
     var maxDocumentSize: String?
 
+    @Option(name: .long, help: "Upstream requests in flight at once; more wait in line, and a wait past --upstream-timeout fails (504). Default: 32.")
+    var upstreamMaxConcurrent: Int?
+
+    @Option(name: .long, help: "The longest a docker credential helper (credHelpers, credsStore) may run before it is killed and the pull fails naming it, e.g. 10s. Default: 10s.")
+    var credentialHelperTimeout: String?
+
+    @Option(name: .long, help: "The largest blob one OCI upload may bring, e.g. 10GiB; a larger one is refused (413). Default: 10GiB.")
+    var ociMaxUploadSize: String?
+
+    @Option(name: .long, help: "OCI upload sessions open at once; a new upload beyond it gets 429 with Retry-After. Default: 64.")
+    var ociMaxUploadSessions: Int?
+
+    @Option(name: .long, help: "Wrong credentials one client address may send per minute; past it, 429 until the minute ends (no password is checked). Default: 10.")
+    var ociAuthFailuresPerMinute: Int?
+
     @Option(name: .long, help: "An htpasswd file (bcrypt, `htpasswd -B`) of the users who may push to the OCI registry. Without it the registry is read-only.")
     var htpasswd: String?
 
@@ -111,14 +126,12 @@ struct Serve: AsyncParsableCommand {
         settings.registryTagTTL = try registryTagTTL.map { try Self.duration($0, "--registry-tag-ttl") } ?? config.registryTagTTL ?? settings.registryTagTTL
         settings.repodataTTL = try repodataTTL.map { try Self.duration($0, "--repodata-ttl") } ?? config.repodataTTL
         settings.upstreamTimeout = try upstreamTimeout.map { try Self.duration($0, "--upstream-timeout") } ?? config.upstreamTimeout ?? settings.upstreamTimeout
-        if let maxDocumentSize {
-            guard let size = try? ByteSize(parsing: maxDocumentSize), size.bytes > 0 else {
-                throw ValidationError("--max-document-size \(maxDocumentSize): expected a size above zero such as 512MiB or 2GB")
-            }
-            settings.maxDocumentSize = size.bytes
-        } else if let size = config.maxDocumentSize {
-            settings.maxDocumentSize = size.bytes
-        }
+        settings.maxDocumentSize = try (maxDocumentSize.map { try Self.size($0, "--max-document-size") } ?? config.maxDocumentSize)?.bytes ?? settings.maxDocumentSize
+        settings.maxUpstreamFetches = try Self.positive(upstreamMaxConcurrent, "--upstream-max-concurrent") ?? config.upstreamMaxConcurrent ?? settings.maxUpstreamFetches
+        settings.credentialHelperTimeout = try credentialHelperTimeout.map { try Self.duration($0, "--credential-helper-timeout") } ?? config.credentialHelperTimeout ?? settings.credentialHelperTimeout
+        settings.oci.maxUploadSize = try ociMaxUploadSize.map { try Self.size($0, "--oci-max-upload-size") } ?? config.ociMaxUploadSize ?? settings.oci.maxUploadSize
+        settings.oci.maxUploadSessions = try Self.positive(ociMaxUploadSessions, "--oci-max-upload-sessions") ?? config.ociMaxUploadSessions ?? settings.oci.maxUploadSessions
+        settings.oci.authFailuresPerMinute = try Self.positive(ociAuthFailuresPerMinute, "--oci-auth-failures-per-minute") ?? config.ociAuthFailuresPerMinute ?? settings.oci.authFailuresPerMinute
         settings.oci.htpasswdPath = htpasswd ?? config.ociHtpasswd
         settings.oci.authReads = ociAuthReads || (config.ociAuthReads ?? false)
         settings.oci.condaNamespace = ociCondaNamespace ?? config.ociCondaNamespace ?? settings.oci.condaNamespace
@@ -128,6 +141,20 @@ struct Serve: AsyncParsableCommand {
         if let cert, let key { settings.tls = TLSFiles(certificatePath: cert, privateKeyPath: key) }
         let store = try await Store.open(root: common.storeRoot(config), logger: logger)
         try await HoardServer(settings: settings, store: store, logger: logger).run()
+    }
+
+    static func positive(_ value: Int?, _ flag: String) throws -> Int? {
+        guard let value else { return nil }
+        guard value > 0 else { throw ValidationError("\(flag) \(value): expected an integer of at least 1") }
+        return value
+    }
+
+    /// A size limit: above zero (a limit of nothing is a mistake, not a setting).
+    static func size(_ text: String, _ flag: String) throws -> ByteSize {
+        guard let size = try? ByteSize(parsing: text), size.bytes > 0 else {
+            throw ValidationError("\(flag) \(text): expected a size above zero such as 512MiB or 2GB")
+        }
+        return size
     }
 
     static func duration(_ text: String, _ flag: String) throws -> Duration {

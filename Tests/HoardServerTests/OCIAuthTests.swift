@@ -84,4 +84,32 @@ import Testing
             #expect(token.status == .ok)
         }
     }
+
+    @Test func wrongPasswordsFromOneClientAreHeldBack() async throws {
+        var server = try OCITestServer()
+        server.settings.oci.authFailuresPerMinute = 3
+        defer { server.remove() }
+        try await server.run { client, _ in
+            // Alice signs in first: her checked credentials keep working for this client.
+            #expect(try await client.send(.get, "/v2/").status == .ok)
+            let wrong = "Basic " + Data("alice:nope".utf8).base64EncodedString()
+            let other = "Basic " + Data("mallory:guess".utf8).base64EncodedString()
+            for auth in [wrong, other, wrong] {
+                #expect(try await client.send(.get, "/v2/", auth: auth).status == .unauthorized)
+            }
+            // The fourth wrong attempt within the minute: 429 with Retry-After, no password checked.
+            let held = try await client.send(.get, "/v2/", auth: "Basic " + Data("alice:another".utf8).base64EncodedString())
+            #expect(held.status == .tooManyRequests)
+            #expect(errorCode(held) == "TOOMANYREQUESTS")
+            let retry = try #require(held.headers[.retryAfter].flatMap { Int($0) })
+            #expect(retry >= 1 && retry <= 60)
+            // The token endpoint checks the same credentials and holds back the same way.
+            let token = try await client.send(.get, "/token?scope=repository:a:pull", auth: wrong)
+            #expect(token.status == .tooManyRequests && token.headers[.retryAfter] != nil)
+            // Anonymous reads and Alice's cached credentials are not affected.
+            #expect(try await client.send(.get, "/v2/", auth: nil).status == .unauthorized)  // the probe's challenge
+            #expect(try await client.send(.get, "/v2/").status == .ok)
+            #expect(try await client.send(.post, "/v2/team/app/blobs/uploads/").status == .accepted)
+        }
+    }
 }

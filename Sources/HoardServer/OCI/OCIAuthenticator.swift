@@ -13,14 +13,17 @@ enum OCIPrincipal: Sendable {
     case token(TokenClaims)
 }
 
-/// Why a request was refused; `response` is the 401 to send.
+/// Why a request was refused; `response` is the 401 (or 429) to send.
 struct OCIAuthFailure: Error, Sendable {
     let error: OCIError
     let challenge: String?
+    /// Seconds the client must wait: set when it sent too many wrong credentials (429).
+    var retryAfter: Int? = nil
 
     var response: Response {
         var headers: HTTPFields = [:]
         if let challenge { headers[.wwwAuthenticate] = challenge }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return .oci(error, headers: headers)
     }
 }
@@ -37,24 +40,34 @@ final class OCIAuthenticator: Sendable {
     let authReads: Bool
     let tokens: TokenIssuer
     let tls: Bool
-    private let cacheLifetime: Duration
-    /// Hashes of credentials that passed bcrypt recently, with when they stop counting. Keyed by
-    /// a hash so no password is kept in memory.
-    private let verified = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// Recent bcrypt outcomes, right and wrong, by credential hash.
+    private let verdicts: CredentialVerdicts
+    /// Holds back clients that keep sending wrong credentials.
+    private let failures: AuthFailureLimiter
+    /// Where bcrypt runs: a pool of its own (one thread, made in `HoardServer.withServices`), never the cooperative pool, the
+    /// event loops or `NIOThreadPool.singleton` that file reads use.
+    private let bcrypt: NIOThreadPool
+    /// Completed bcrypt checks, for tests and logs.
+    private let bcryptRuns = Atomic<Int>(0)
 
-    init(settings: OCISettings, tokenSecret: [UInt8], tls: Bool) throws {
+    init(settings: OCISettings, tokenSecret: [UInt8], tls: Bool, bcrypt: NIOThreadPool) throws {
         htpasswd = try settings.htpasswdPath.map { (path) throws(HtpasswdError) in try Htpasswd(path: path) }
         authReads = settings.authReads
         tokens = try TokenIssuer(secret: tokenSecret, service: Self.service, lifetime: TimeInterval(settings.tokenLifetime.components.seconds))
-        cacheLifetime = settings.credentialCacheLifetime
+        verdicts = CredentialVerdicts(lifetime: settings.credentialCacheLifetime)
+        failures = AuthFailureLimiter(limit: settings.authFailuresPerMinute)
+        self.bcrypt = bcrypt
         self.tls = tls
     }
 
+    /// How many bcrypt checks have run since start.
+    var bcryptCount: Int { bcryptRuns.load(ordering: .relaxed) }
+
     /// Throws `OCIAuthFailure` when `route` is not allowed for this request.
-    func authorize(_ route: OCIRoute, request: Request) async throws(OCIAuthFailure) {
+    func authorize(_ route: OCIRoute, request: Request, client: String) async throws(OCIAuthFailure) {
         let action = route.requiredAction
         let isWrite = action == "push" || action == "delete"
-        let principal = try await principal(of: request, route: route)
+        let principal = try await principal(of: request, route: route, client: client)
         // Clients such as skopeo learn how to authenticate only from the `GET /v2/` probe: when
         // pushes need credentials, an anonymous probe gets the challenge (as on Docker Hub and
         // docker-registry). Pulls stay open: anonymous tokens from /token, or no token at all.
@@ -80,7 +93,8 @@ final class OCIAuthenticator: Sendable {
     }
 
     /// Checks the request's credentials, if any: Basic against htpasswd, Bearer against our key.
-    func principal(of request: Request, route: OCIRoute?) async throws(OCIAuthFailure) -> OCIPrincipal {
+    /// `client` is the peer's address, which wrong credentials are counted against.
+    func principal(of request: Request, route: OCIRoute?, client: String) async throws(OCIAuthFailure) -> OCIPrincipal {
         guard let header = request.headers[.authorization] else { return .anonymous }
         if header.lowercased().hasPrefix("bearer ") {
             let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
@@ -98,32 +112,47 @@ final class OCIAuthenticator: Sendable {
         }
         // Another scheme, or Basic on a read-only hoard: nobody to check against.
         guard let credentials, htpasswd != nil else { return .anonymous }
-        guard await verify(credentials) else {
+        switch await check(credentials, client: client) {
+        case .valid:
+            return .user(credentials.username)
+        case .invalid:
             throw challenge(route, request: request, error: nil, message: "invalid username or password")
+        case .limited(let seconds):
+            throw OCIAuthFailure(
+                error: OCIError(.tooManyRequests, "too many wrong credentials from \(client); retry in \(seconds) s"),
+                challenge: nil, retryAfter: seconds)
         }
-        return .user(credentials.username)
     }
 
-    /// bcrypt (~80 ms) on NIO's thread pool, remembered for a short while after success.
-    func verify(_ credentials: BasicCredentials) async -> Bool {
-        guard let htpasswd else { return false }
+    enum CredentialCheck: Equatable {
+        case valid
+        case invalid
+        /// Too many wrong credentials from this client lately: wait this many seconds.
+        case limited(Int)
+    }
+
+    /// Checks Basic credentials: a verdict from the last `credentialCacheLifetime` if there is
+    /// one, else bcrypt (~80 ms at cost 10) on the bcrypt pool, unless the client has sent too
+    /// many wrong ones this minute.
+    func check(_ credentials: BasicCredentials, client: String) async -> CredentialCheck {
+        guard let htpasswd else { return .invalid }
         let key = OCIDigest.compute(.sha256, of: Array("\(credentials.username)\u{0}\(credentials.password)".utf8)).hex
-        let now = ContinuousClock.now
-        let cached = verified.withLock { cache -> Bool in
-            if let until = cache[key], until > now { return true }
-            cache[key] = nil
-            return false
+        switch verdicts.verdict(key) {
+        case true?:
+            return .valid
+        case false?:
+            if let seconds = failures.retryAfter(client) { return .limited(seconds) }
+            failures.recordFailure(client)
+            return .invalid
+        case nil:
+            if let seconds = failures.retryAfter(client) { return .limited(seconds) }
         }
-        if cached { return true }
-        let ok = (try? await NIOThreadPool.singleton.runIfActive { htpasswd.verify(credentials) }) ?? false
-        if ok {
-            let lifetime = cacheLifetime
-            verified.withLock { cache in
-                if cache.count > 1000 { cache.removeAll() }  // bounded: a cache, not a record
-                cache[key] = now + lifetime
-            }
-        }
-        return ok
+        // A pool that is shutting down refuses the work: the request fails closed.
+        let ok = (try? await bcrypt.runIfActive { htpasswd.verify(credentials) }) ?? false
+        bcryptRuns.add(1, ordering: .relaxed)
+        verdicts.record(key, valid: ok)
+        if !ok { failures.recordFailure(client) }
+        return ok ? .valid : .invalid
     }
 
     /// A 401 with the Bearer challenge pointing at this server's `/token`.

@@ -2,6 +2,7 @@ import HoardOCI
 import HoardStore
 import Hummingbird
 import Logging
+import NIOPosix
 
 /// The OCI distribution front (`/v2/…`) and its token endpoint (`/token`): parses the request
 /// into an `OCIRoute` before anything touches the store, checks auth, and answers every failure
@@ -16,17 +17,25 @@ struct OCIFront: Sendable {
     let mirror: CondaMirror?
     let logger: Logger
 
-    init(store: Store, settings: ServerSettings, pullThrough: OCIPullThrough? = nil, conda: CondaFront?, logger: Logger) throws {
+    init(
+        store: Store, settings: ServerSettings, pullThrough: OCIPullThrough? = nil, conda: CondaFront?, bcrypt: NIOThreadPool,
+        logger: Logger
+    ) throws {
         self.store = store
         self.pullThrough = pullThrough
         self.logger = logger
         mirror = try conda.map { try CondaMirror(namespace: settings.oci.condaNamespace, conda: $0) }
         auth = try OCIAuthenticator(
-            settings: settings.oci, tokenSecret: try TokenKey.loadOrCreate(root: store.layout.root), tls: settings.tls != nil)
-        uploads = UploadSessions(directory: store.layout.uploadsDirectory, expiry: settings.oci.uploadExpiry, logger: logger)
+            settings: settings.oci, tokenSecret: try TokenKey.loadOrCreate(root: store.layout.root), tls: settings.tls != nil,
+            bcrypt: bcrypt)
+        uploads = UploadSessions(
+            directory: store.layout.uploadsDirectory, expiry: settings.oci.uploadExpiry,
+            limits: UploadLimits(maxSize: settings.oci.maxUploadSize, maxSessions: settings.oci.maxUploadSessions, storeMaxSize: settings.maxSize),
+            logger: logger)
     }
 
-    func respond(to request: Request) async -> Response {
+    /// `client` is the peer's address (wrong credentials are counted against it).
+    func respond(to request: Request, client: String) async -> Response {
         let route: OCIRoute
         do {
             route = try OCIRoute.parse(
@@ -38,7 +47,7 @@ struct OCIFront: Sendable {
         }
         if let refusal = mirror?.refusal(of: route) { return .oci(refusal) }
         do {
-            try await auth.authorize(route, request: request)
+            try await auth.authorize(route, request: request, client: client)
             var response: Response
             if let mirrored = try await mirror?.respond(to: route, request: request) {
                 response = mirrored
@@ -61,8 +70,8 @@ struct OCIFront: Sendable {
         }
     }
 
-    func respondToken(to request: Request) async -> Response {
-        await TokenRoute(auth: auth).respond(to: request)
+    func respondToken(to request: Request, client: String) async -> Response {
+        await TokenRoute(auth: auth).respond(to: request, client: client)
     }
 
     private func dispatch(_ route: OCIRoute, request: Request) async throws -> Response {

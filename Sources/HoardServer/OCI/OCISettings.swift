@@ -1,3 +1,5 @@
+import HoardStore
+
 /// How the OCI front authenticates and keeps upload sessions.
 public struct OCISettings: Sendable {
     /// An htpasswd file (bcrypt entries) of the users who may push and delete; nil: read-only.
@@ -13,6 +15,15 @@ public struct OCISettings: Sendable {
     /// The repository namespace under which every conda channel is an OCI mirror
     /// (`<namespace>/<channel>/<subdir>/<package>`); read-only.
     public var condaNamespace: String = "conda"
+    /// The largest blob one upload may bring; an upload that would pass it is refused (413) and
+    /// its session removed.
+    public var maxUploadSize: ByteSize = ByteSize(bytes: 10 * 1024 * 1024 * 1024)
+    /// Upload sessions open at once (they live on disk until finished or expired); a POST beyond
+    /// it gets 429 with Retry-After.
+    public var maxUploadSessions: Int = 64
+    /// Wrong Basic credentials one client address may send per minute before it gets 429
+    /// (without bcrypt running) until the minute is over.
+    public var authFailuresPerMinute: Int = 10
 
     public init(
         htpasswdPath: String? = nil, authReads: Bool = false, uploadExpiry: Duration = .seconds(3600),

@@ -19,9 +19,16 @@ struct OCIUploadRoutes {
         case .session:
             return try await openSession(repository)
         case .monolithic(let digest):
+            let limits = uploads.limits
+            if let length = declaredLength(request) { try limits.checkBlobSize(length) }
             var sink = try VerifyingSink(store: store, digest: digest)
             do {
-                for try await buffer in request.body { try sink.write(buffer) }
+                var received: Int64 = 0
+                for try await buffer in request.body {
+                    received += Int64(buffer.readableBytes)
+                    try limits.checkBlobSize(received)
+                    try sink.write(buffer)
+                }
             } catch {
                 sink.abort()
                 throw error
@@ -56,9 +63,27 @@ struct OCIUploadRoutes {
         let session = try await uploads.acquire(id, repository: repository)
         do {
             try checkRange(request, session: session, id: id)
+            // Bytes no byte of which is written past a limit: the blob's own, and (with
+            // --max-size) what all sessions hold together.
+            let limits = uploads.limits
+            let others = await uploads.bytesHeld() - session.size
+            var size = session.size
+            if let length = declaredLength(request) {
+                try limits.checkBlobSize(size + length)
+                try limits.checkUploadBytes(others + size + length)
+            }
             let appender = try UploadAppender(path: session.dataPath)
-            for try await buffer in request.body { try appender.append(buffer) }
+            for try await buffer in request.body {
+                size += Int64(buffer.readableBytes)
+                try limits.checkBlobSize(size)
+                try limits.checkUploadBytes(others + size)
+                try appender.append(buffer)
+            }
             await uploads.release(session)
+        } catch let error as OCIError where error.status == 413 || error.status == 507 {
+            // Over a limit: the session cannot be finished, so its bytes go now.
+            await uploads.remove(session)
+            throw error
         } catch {
             await uploads.release(session)
             throw error
@@ -72,15 +97,26 @@ struct OCIUploadRoutes {
         var sink: VerifyingSink?
         do {
             try checkRange(request, session: session, id: id)
+            let limits = uploads.limits
+            if let length = declaredLength(request) { try limits.checkBlobSize(session.size + length) }
             var s = try VerifyingSink(store: store, digest: digest)
             sink = s
             if session.size > 0 {
                 try UploadReader.forEachChunk(of: session.dataPath) { try s.write($0) }
             }
-            for try await buffer in request.body { try s.write(buffer) }
+            var size = session.size
+            for try await buffer in request.body {
+                size += Int64(buffer.readableBytes)
+                try limits.checkBlobSize(size)
+                try s.write(buffer)
+            }
             let record = try await s.commit(into: store)
             await uploads.remove(session)
             return try await published(repository, digest, record)
+        } catch let error as OCIError where error.status == 413 {
+            sink?.abort()
+            await uploads.remove(session)
+            throw error
         } catch let error as OCIError where error.code == .digestInvalid {
             await uploads.remove(session)
             throw error
@@ -127,6 +163,11 @@ struct OCIUploadRoutes {
 
     private func created(_ repository: RepositoryName, _ digest: OCIDigest) -> Response {
         .empty(.created, headers: [.location: "/v2/\(repository.value)/blobs/\(digest)", .dockerContentDigest: digest.description])
+    }
+
+    /// The body length the client declared, if any (a number that is not one counts as none).
+    private func declaredLength(_ request: Request) -> Int64? {
+        request.headers[.contentLength].flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
     }
 
     /// A chunk must start where the session ends; 416 (with where it ends) otherwise.

@@ -10,7 +10,7 @@ import Hummingbird
 struct TokenRoute {
     let auth: OCIAuthenticator
 
-    func respond(to request: Request) async -> Response {
+    func respond(to request: Request, client: String) async -> Response {
         guard request.method == .get || request.method == .head else { return .methodNotAllowed(allow: "GET, HEAD") }
         let scopes: [Scope]
         do {
@@ -22,8 +22,13 @@ struct TokenRoute {
         }
         let principal: OCIPrincipal
         do {
-            principal = try await auth.principal(of: request, route: nil)
+            principal = try await auth.principal(of: request, route: nil, client: client)
         } catch {
+            if let seconds = error.retryAfter {
+                var response = tokenError(429, "too_many_requests", error.error.message)
+                response.headers[.retryAfter] = String(seconds)
+                return response
+            }
             return basicChallenge(error.error.message)
         }
         let granted: [Scope]

@@ -28,16 +28,26 @@ struct UploadSession: Sendable {
 actor UploadSessions {
     let directory: String
     let expiry: Duration
+    let limits: UploadLimits
     let logger: Logger
     private var busy: Set<UUID> = []
 
-    init(directory: String, expiry: Duration, logger: Logger) {
+    init(directory: String, expiry: Duration, limits: UploadLimits, logger: Logger) {
         self.directory = directory
         self.expiry = expiry
+        self.limits = limits
         self.logger = logger
     }
 
-    func create(repository: RepositoryName) throws(OCIError) -> UUID {
+    /// Opens a session; 429 when `limits.maxSessions` are open already.
+    func create(repository: RepositoryName) throws -> UUID {
+        var open = sessionIDs().count
+        if open >= limits.maxSessions {
+            // Expired sessions the janitor has not removed yet do not count.
+            expire()
+            open = sessionIDs().count
+        }
+        guard open < limits.maxSessions else { throw limits.tooManySessions(open: open) }
         let id = UUID()
         let path = sessionPath(id)
         do {
@@ -98,6 +108,25 @@ actor UploadSessions {
         }
         if removed > 0 { logger.info("removed expired upload sessions", metadata: ["count": "\(removed)"]) }
         return removed
+    }
+
+    /// Bytes held by every session's `data` (they count against the store's `--max-size`).
+    func bytesHeld() -> Int64 {
+        var total: Int64 = 0
+        for id in sessionIDs() {
+            var st = stat()
+            if stat(sessionPath(id) + "/data", &st) == 0 { total += Int64(st.st_size) }
+        }
+        return total
+    }
+
+    /// The sessions on disk (directories named by a canonical UUID).
+    private func sessionIDs() -> [UUID] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name in
+            guard let id = UUID(uuidString: name), id.uuidString.lowercased() == name else { return nil }
+            return id
+        }
     }
 
     private func sessionPath(_ id: UUID) -> String {
