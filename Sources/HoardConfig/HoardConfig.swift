@@ -45,6 +45,10 @@ public struct HoardConfig: Sendable, Equatable {
 
     /// Parses config text; `path` only names the file in errors.
     public static func parse(_ text: String, path: String) throws(ConfigError) -> HoardConfig {
+        if let (line, column) = TOMLPrecheck.firstMisplacedNonASCII(in: text) {
+            throw .syntax(path: path, line: line, column: column,
+                          message: "a character beyond ASCII outside a string or comment (TOML allows them only there)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
