@@ -12,6 +12,14 @@ import Testing
         #expect(error.map { "\($0)" }?.contains("hoard.toml") == true)
         #expect(throws: ConfigError.self) { try HoardConfig.parse("[server]\nhost\u{00E9} = \"x\"\n", path: "x") }
         #expect(throws: ConfigError.self) { try HoardConfig.parse("[server]\nport = 8\u{0661}\n", path: "x") }
+        // From crash-1bc46464...: control characters in a table header.
+        #expect(throws: ConfigError.self) {
+            try HoardConfig.parse("[\u{01}\0\0\0\0\0\0\0\u{01}\0\0\0\0\0\0\u{10}\u{12}s=reve#r]\n", path: "x")
+        }
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("a = \"x\u{7F}\"\n", path: "x") }
+        // From crash-f4a85083...: a table header with no key on its line.
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("[serve]\n[\n[lllrs=ervlr]\n", path: "x") }
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("[[ \n", path: "x") }
     }
 
     @Test func nonASCIIInStringsAndCommentsStillLoads() throws {
@@ -21,8 +29,8 @@ import Testing
             root = "/srv/café"  # ünïcode
             """, path: "x")
         #expect(config.root == "/srv/café")
-        #expect(TOMLPrecheck.firstMisplacedNonASCII(in: "a = \"\"\"\nü\n\"\"\"\nb = '''ü'''\n") == nil)
-        let position = TOMLPrecheck.firstMisplacedNonASCII(in: "a = \"\\\"ü\"\nü = 1")
+        #expect(TOMLPrecheck.firstMisplacedCharacter(in: "a = \"\"\"\nü\n\"\"\"\nb = '''ü'''\r\n\tc = 1\n[ server ]\n[[ \"x\" ]]\n") == nil)
+        let position = TOMLPrecheck.firstMisplacedCharacter(in: "a = \"\\\"ü\"\nü = 1")
         #expect(position?.line == 2 && position?.column == 1)
     }
 }
