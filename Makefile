@@ -8,8 +8,11 @@ APT_PACKAGES := libzstd-dev libarchive-dev libsimdjson-dev libsqlite3-dev libcur
 VENV := Tests/e2e/.venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
+# Seconds per fuzz target: a short run in `make test`, a longer one in `make fuzz`.
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SECONDS ?= 60
 
-.PHONY: serve test deps release build e2e-deps clean
+.PHONY: serve test deps release build e2e-deps clean fuzz
 
 ## serve: build a release binary and run `hoard serve` on the defaults (ARGS="--port 9000" adds flags)
 serve: deps release
@@ -18,6 +21,7 @@ serve: deps release
 ## test: the whole test suite (Swift unit and integration tests, then the end-to-end tests)
 test: deps e2e-deps
 	$(SWIFT) test
+	SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 	@if ls Tests/e2e/test_*.py >/dev/null 2>&1; then $(VENV)/bin/python -m pytest Tests/e2e -q; fi
 
 ## deps: install the Debian packages that are missing
@@ -37,6 +41,10 @@ e2e-deps:
 	  $(VENV)/bin/python -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt; \
 	fi
 
+## fuzz: build the libFuzzer targets (Fuzz/) and run each for FUZZ_SECONDS; fails on any crash
+fuzz: deps
+	SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_SECONDS)
+
 release:
 	$(SWIFT) build -c release --product hoard
 
@@ -44,4 +52,4 @@ build:
 	$(SWIFT) build
 
 clean:
-	rm -rf .build $(VENV)
+	rm -rf .build .build-fuzz $(VENV)

@@ -7,6 +7,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hoard", targets: ["hoard"]),
+        // The parsers, as libraries, for the fuzzers in Fuzz/ (a separate package; see README).
+        .library(name: "HoardHTTP", targets: ["HoardHTTP"]),
+        .library(name: "HoardConda", targets: ["HoardConda"]),
+        .library(name: "HoardOCI", targets: ["HoardOCI"]),
+        .library(name: "HoardConfig", targets: ["HoardConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -31,12 +36,14 @@ let package = Package(
         // A small C API over simdjson (Debian libsimdjson-dev): repodata records at 300 MB scale.
         .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
 
+        // HTTP header fields: Cache-Control, HTTP dates, Range and Content-Range. No dependencies.
+        .target(name: "HoardHTTP"),
         // conda names, request paths, repodata info rewriting, records, zstd, CEP-16 shards.
         .target(name: "HoardConda", dependencies: ["CZstd", "CSimdjson"]),
         // OCI digests, names, routes, manifests, errors, auth, conda-on-OCI naming.
         .target(
             name: "HoardOCI",
-            dependencies: ["CCrypt", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["HoardHTTP", "CCrypt", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // The content-addressed store: blobs by sha256, the SQLite index, eviction, verify.
@@ -66,7 +73,7 @@ let package = Package(
         .target(
             name: "HoardServer",
             dependencies: [
-                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI", "CMalloc",
+                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI", "HoardHTTP", "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // TLS for both fronts, and NIO's thread pool for blocking file reads.
@@ -100,9 +107,10 @@ let package = Package(
         // The repodata pipeline benchmark (bench/README.md).
         .executableTarget(name: "hoard-repodata-bench", dependencies: ["HoardConda", "CSimdjson"]),
 
+        .testTarget(name: "HoardHTTPTests", dependencies: ["HoardHTTP"]),
         .testTarget(name: "HoardStoreTests", dependencies: ["HoardStore"]),
         .testTarget(name: "HoardCondaTests", dependencies: ["HoardConda"]),
-        .testTarget(name: "HoardOCITests", dependencies: ["HoardOCI"]),
+        .testTarget(name: "HoardOCITests", dependencies: ["HoardOCI", "HoardHTTP"]),
         .testTarget(name: "HoardConfigTests", dependencies: ["HoardConfig"]),
         // Against a real docker-registry started by the tests (Debian docker-registry, apache2-utils).
         .testTarget(
@@ -122,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "HoardServerTests",
             dependencies: [
-                "HoardServer", "HoardStore", "HoardOCI",
+                "HoardServer", "HoardStore", "HoardOCI", "HoardHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

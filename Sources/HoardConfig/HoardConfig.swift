@@ -57,6 +57,10 @@ public struct HoardConfig: Sendable, Equatable {
 
     /// Parses config text; `path` only names the file in errors.
     public static func parse(_ text: String, path: String) throws(ConfigError) -> HoardConfig {
+        if let (line, column) = TOMLPrecheck.firstMisplacedCharacter(in: text) {
+            throw .syntax(path: path, line: line, column: column, message:
+                "a control character, or one beyond ASCII outside a string or comment (TOML allows neither)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -1,37 +1,6 @@
-/// The byte range of an upload chunk: `Content-Range: <start>-<end>`, inclusive on both ends.
-public struct ContentRange: Hashable, Sendable, CustomStringConvertible {
-    public let start: Int64
-    public let end: Int64
+import HoardHTTP
 
-    public var length: Int64 { end - start + 1 }
-
-    public init(start: Int64, end: Int64) throws(UploadRangeError) {
-        guard start >= 0, end >= start else { throw .malformed("\(start)-\(end)") }
-        self.start = start
-        self.end = end
-    }
-
-    /// Parses the spec form `0-1023` and also the RFC 9110 form `bytes 0-1023` or
-    /// `bytes 0-1023/4096` (some clients send it; the total is ignored).
-    public init(header: String) throws(UploadRangeError) {
-        var text = Substring(header.trimmingASCIISpaces)
-        if text.lowercased().hasPrefix("bytes ") { text = text.dropFirst(6) }
-        if text.lowercased().hasPrefix("bytes=") { text = text.dropFirst(6) }
-        if let slash = text.firstIndex(of: "/") { text = text[..<slash] }
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let s = Self.number(parts[0]), let e = Self.number(parts[1]) else {
-            throw .malformed(header)
-        }
-        try self.init(start: s, end: e)
-    }
-
-    private static func number(_ s: Substring) -> Int64? {
-        guard !s.isEmpty, s.utf8.count <= 18, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return Int64(s)
-    }
-
-    public var description: String { "\(start)-\(end)" }
-}
+// `ContentRange` itself (the parser) lives in HoardHTTP, shared with the HTTP fronts.
 
 /// Upload chunk ordering and the `Range` header of upload responses.
 public enum UploadProgress {
@@ -43,7 +12,12 @@ public enum UploadProgress {
         -> ContentRange?
     {
         guard let contentRange else { return nil }
-        let range = try ContentRange(header: contentRange)
+        let range: ContentRange
+        do {
+            range = try ContentRange(header: contentRange)
+        } catch {
+            throw .malformed(contentRange)
+        }
         guard range.start == currentOffset else {
             throw .outOfOrder(range: range, expectedStart: currentOffset)
         }

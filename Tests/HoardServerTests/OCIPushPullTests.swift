@@ -50,6 +50,11 @@ import Testing
             let outside = try await client.send(.get, "/v2/team/app/blobs/\(layer)", headers: [.range: "bytes=900000-"], auth: nil)
             #expect(outside.status == .rangeNotSatisfiable)
             #expect(outside.headers[.contentRange] == "bytes */\(layerBytes.count)")
+            // An invalid Range is ignored (RFC 9110), as the conda front does: the whole blob.
+            for invalid in ["bytes=9-3", "bytes=0-1,5-6", "bytes=x-"] {
+                let ignored = try await client.send(.get, "/v2/team/app/blobs/\(layer)", headers: [.range: invalid], auth: nil)
+                #expect(ignored.status == .ok && ignored.body.readableBytes == layerBytes.count, "\(invalid)")
+            }
 
             // The empty blob (size 0) has no byte range to serve: 200 with an empty body.
             let empty = try await client.pushBlob("team/app", [])

@@ -10,6 +10,8 @@ and *break* (errors, stalls, short or corrupt bodies, outages). This is that ups
 - Range: one `bytes=a-b`, `bytes=a-` or suffix `bytes=-n` -> 206 + Content-Range; unsatisfiable
   -> 416 with `Content-Range: bytes */size`; several ranges are ignored (full 200, as RFC 9110
   allows); If-Range that does not match -> full 200.
+- Response headers can be overridden per path glob (`set_headers`): any Cache-Control, ETag,
+  Last-Modified or Date value, however hostile, or None to leave a header out.
 - Every request is logged (method, path, headers, status) in a thread-safe list.
 - Faults, set at runtime for a path glob (fnmatch on the request path) or for everything ("*"):
   `fail` (status), `stall` (sleep before the response or in the middle of the body),
@@ -84,6 +86,7 @@ class Upstream:
         self._lock = threading.Lock()
         self._log: list[LoggedRequest] = []
         self._faults: dict[str, Fault] = {}
+        self._headers: dict[str, dict[str, str | None]] = {}
         self._etags: dict[tuple[str, int, int], str] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -189,6 +192,28 @@ class Upstream:
                 fault.remaining -= 1
             return fault
 
+    # ---- header overrides ------------------------------------------------------------------
+
+    def set_headers(self, pattern: str, headers: dict[str, str | None]) -> None:
+        """Send these header values (None: leave the header out) on responses for paths matching
+        `pattern` ("*" for all), replacing the defaults: e.g. {"Cache-Control": "max-age=1e400"}.
+        Applies to 200, 206, 304 and 416 answers for files; `Date` replaces the server's own.
+        """
+        with self._lock:
+            self._headers[pattern] = dict(headers)
+
+    def clear_headers(self) -> None:
+        with self._lock:
+            self._headers.clear()
+
+    def _header_overrides(self, path: str) -> dict[str, str | None]:
+        """The overrides for `path`: exact pattern first, then the first matching glob."""
+        with self._lock:
+            found = self._headers.get(path)
+            if found is None:
+                found = next((h for p, h in self._headers.items() if fnmatch.fnmatchcase(path, p)), {})
+            return dict(found)
+
     def _sleep(self, seconds: float) -> bool:
         """A stall that ends early when the server is stopped; True if it was."""
         return self._stopping.wait(seconds)
@@ -270,6 +295,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self, send_body: bool) -> None:
         upstream = self.server.upstream
         path = urlsplit(self.path).path
+        self._date_override = None
         self._entry = LoggedRequest(self.command, path, {k.lower(): v for k, v in self.headers.items()})
         upstream._record(self._entry)
         fault = upstream._take_fault(path)
@@ -308,8 +334,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         }
         if upstream.max_age is not None:
             validators["Cache-Control"] = f"public, max-age={upstream.max_age}"
+        overrides = upstream._header_overrides(urlsplit(self.path).path)
+        self._date_override = overrides.pop("Date", None)
+        validators.update(overrides)
+        # The comparisons below read these two, so keep them present (an omitted one still is).
+        etag_for_match = validators.get("ETag") or upstream.etag(file, stat)
+        validators = {k: v for k, v in validators.items() if v is not None}
 
-        if self._not_modified(validators["ETag"], stat.st_mtime):
+        if self._not_modified(etag_for_match, stat.st_mtime):
             self._start(304, validators)
             self.end_headers()
             return
@@ -394,7 +426,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not header or not header.startswith("bytes=") or "," in header:
             return None
         if_range = self.headers.get("If-Range")
-        if if_range and if_range not in (validators["ETag"], validators["Last-Modified"]):
+        if if_range and if_range not in (validators.get("ETag"), validators.get("Last-Modified")):
             return None
         start, _, end = header[len("bytes="):].strip().partition("-")
         try:
@@ -410,6 +442,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if first >= size or last < first:
             return "unsatisfiable"
         return first, min(last, size - 1)
+
+    def date_time_string(self, timestamp=None) -> str:
+        """The Date header: an override from `set_headers` when one is set for this path."""
+        override = getattr(self, "_date_override", None)
+        return override if override is not None else super().date_time_string(timestamp)
 
     def _start(self, status: int, headers: dict[str, str]) -> None:
         self._entry.status = status  # before any byte goes out: the client cannot outrun the log

@@ -103,7 +103,7 @@ struct CondaFront: Sendable {
             source: source,
             validators: Validators(digestHex: blob.digest.hex, lastModified: snapshot.lastModified),
             contentType: contentType,
-            cacheControl: "public, max-age=\(Int(snapshot.ttl))"
+            cacheControl: "public, max-age=\(snapshot.clientMaxAge)"
         ).respond(to: request)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HoardHTTP
 import HoardStore
 import NIOCore
 
@@ -38,20 +39,27 @@ struct DocumentSnapshot: Sendable {
 
     func isFresh(at now: Double) -> Bool { now - row.validatedAt < ttl }
 
-    /// The TTL: configured, else upstream's `max-age`, else ten minutes.
+    /// `max-age` for clients: the TTL in whole seconds (finite and bounded, see `ttl`).
+    /// (Clamped again here: `ttl` is whatever the snapshot was built with.)
+    var clientMaxAge: Int64 {
+        guard ttl.isFinite, ttl > 0 else { return 0 }
+        return Int64(min(ttl, Self.maxTTL).rounded(.down))
+    }
+
+    /// The longest TTL: 2^31 s, the RFC 9111 ceiling for delta-seconds (about 68 years).
+    static let maxTTL = Double(CacheControl.deltaSecondsLimit)
+
+    /// The TTL: configured, else upstream's `max-age`, else ten minutes. Always finite and
+    /// within 0...maxTTL, whatever upstream sent (`max-age=1e400`, `-5`, `nan` are invalid, hence
+    /// absent; a value too large is the largest).
     static func ttl(configured: Duration?, cacheControl: String?) -> Double {
-        if let configured { return Double(configured.components.seconds) }
+        if let configured { return min(max(Double(configured.components.seconds), 0), maxTTL) }
         if let maxAge = cacheControl.flatMap(Self.maxAge) { return maxAge }
         return 600
     }
 
+    /// Upstream's `max-age` (RFC 9111 delta-seconds, saturated at 2^31), or nil if absent/invalid.
     static func maxAge(_ cacheControl: String) -> Double? {
-        for directive in cacheControl.split(separator: ",") {
-            let parts = directive.trimmed().split(separator: "=", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "max-age", let seconds = Double(parts[1].trimmed()) {
-                return seconds
-            }
-        }
-        return nil
+        CacheControl(cacheControl).maxAge.map(Double.init)
     }
 }

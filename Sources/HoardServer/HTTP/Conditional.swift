@@ -1,3 +1,4 @@
+import HoardHTTP
 import Hummingbird
 
 /// The validators of one representation: a strong ETag and a modification time.

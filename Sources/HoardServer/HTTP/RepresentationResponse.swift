@@ -1,3 +1,4 @@
+import HoardHTTP
 import HoardStore
 import Hummingbird
 import NIOCore
@@ -41,10 +42,10 @@ struct RepresentationResponse {
         case .whole:
             return Response(status: .ok, headers: headers, body: body(from: 0, to: size))
         case .partial(let start, let end):
-            headers[.contentRange] = "bytes \(start)-\(end)/\(size)"
+            headers[.contentRange] = ContentRange.bytes(start: start, end: end, size: size)
             return Response(status: .partialContent, headers: headers, body: body(from: start, to: end + 1))
         case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(size)"
+            headers[.contentRange] = ContentRange.unsatisfied(size: size)
             headers[.contentType] = "text/plain; charset=utf-8"
             return Response(status: .rangeNotSatisfiable, headers: headers,
                             body: .init(byteBuffer: ByteBuffer(string: "range not satisfiable: the representation has \(size) bytes\n")))

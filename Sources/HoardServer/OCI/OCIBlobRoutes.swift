@@ -1,3 +1,4 @@
+import HoardHTTP
 import HoardOCI
 import HoardStore
 import Hummingbird
@@ -34,16 +35,16 @@ struct OCIBlobRoutes {
         }
         let range: ClosedRange<Int64>
         let status: HTTPResponse.Status
-        switch ByteRangeRequest(header: request.headers[.range], size: size) {
+        switch ByteRange(header: request.headers[.range], size: size) {
         case .whole:
             status = .ok
             range = 0...(size - 1)
-        case .range(let r):
+        case .partial(let start, let end):
             status = .partialContent
-            range = r
-            headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
+            range = start...end
+            headers[.contentRange] = ContentRange.bytes(start: start, end: end, size: size)
         case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(size)"
+            headers[.contentRange] = ContentRange.unsatisfied(size: size)
             return .oci(OCIError(.blobUnknown, "range \(request.headers[.range] ?? "") is outside the blob of \(size) bytes", status: 416), headers: headers)
         }
         headers[.contentLength] = String(range.count)

@@ -1,0 +1,27 @@
+import CLibFuzzer
+#if canImport(Glibc)
+import Glibc
+#endif
+import HoardOCI
+
+/// htpasswd files: parsing never traps (verification, i.e. bcrypt, is not fuzzed: it is slow by
+/// design and its input is the parsed hash, which the parser already vets).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+    _ = try? Htpasswd(contents: text, source: "fuzz")
+    _ = try? BasicCredentials(authorizationHeader: text)
+    return 0
+}
+
+@main enum FuzzMain {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            guard let data else { return withUnsafeBytes(of: 0) { fuzz($0.baseAddress!, 0) } }
+            return fuzz(UnsafeRawPointer(data), size)
+        }
+        exit(status)
+    }
+}
