@@ -13,10 +13,12 @@ struct BlobVolumeCheck {
     }
 
     let layout: StoreLayout
-    let index: StoreIndex
 
+    /// Reads the index read-only, so that a refused start leaves it exactly as it was (opening it
+    /// for writing would migrate and checkpoint it).
     func run() async throws -> Outcome {
-        let rows = try await index.allBlobs()
+        guard try POSIX.fileSize(layout.indexPath) != nil else { return .present }  // a new store
+        let rows = try await ReadOnlyIndex(path: layout.indexPath, root: layout.root).allBlobs()
         guard !rows.isEmpty else { return .present }
         guard POSIX.isDirectory(layout.blobsDirectory) else { return .absent(indexedBlobs: rows.count) }
         // Stops at the first blob found, so a healthy store costs one stat.

@@ -26,10 +26,9 @@ public final class Store: Sendable {
         let layout = StoreLayout(root: root)
         try POSIX.makeDirectories(layout.root)
         let lock = try StoreLock(path: layout.lockPath, root: layout.root)
-        let index = try StoreIndex(path: layout.indexPath)
-        // Checked before any directory under the root is created, so that a missing mount point
-        // stays missing.
-        let volume = try await BlobVolumeCheck(layout: layout, index: index).run()
+        // Checked before the index is opened for writing or any directory under the root is
+        // created, so that a refused start changes nothing and a missing mount point stays missing.
+        let volume = try await BlobVolumeCheck(layout: layout).run()
         if case .absent(let count) = volume {
             guard acceptMissingBlobs else {
                 throw StoreError.blobVolumeMissing(directory: layout.blobsDirectory, indexedBlobs: count)
@@ -40,6 +39,7 @@ public final class Store: Sendable {
         for directory in [layout.blobsDirectory, layout.ingestDirectory, layout.uploadsDirectory] {
             try POSIX.makeDirectories(directory)
         }
+        let index = try StoreIndex(path: layout.indexPath)
         let store = Store(layout: layout, index: index, lock: lock, logger: logger)
         let report = try await Recovery(store: store).run()
         if !report.isEmpty { logger.notice("recovered the store after an unclean stop", metadata: report.metadata) }

@@ -25,9 +25,10 @@ import Testing
 
         func blobPath(_ hex: String) -> String { "\(root)/blobs/sha256/\(hex.prefix(2))/\(hex)" }
 
-        /// The index and its WAL, byte for byte.
-        func indexBytes() -> [Data?] {
-            ["index.db", "index.db-wal"].map { FileManager.default.contents(atPath: "\(root)/\($0)") }
+        /// The index and its WAL, byte for byte (a read-only SQLite reader may create an empty
+        /// WAL where there was none: that is no change to the index).
+        func indexBytes() -> [Data] {
+            ["index.db", "index.db-wal"].map { FileManager.default.contents(atPath: "\(root)/\($0)") ?? Data() }
         }
 
         func remove() {
