@@ -29,6 +29,11 @@ public final class BlobWriter: @unchecked Sendable {
         self.expectedDigest = expectedDigest
         self.expectedSize = expectedSize
         self.tempPath = "\(layout.ingestDirectory)/\(BlobWriter.randomName()).part"
+        // A blob that cannot fit is refused before its first byte: the client gets a clear error
+        // rather than a transfer that breaks halfway (ENOSPC while writing still aborts cleanly).
+        if let expectedSize, let available = POSIX.availableBytes(layout.ingestDirectory), expectedSize > available {
+            throw .diskFull(path: layout.ingestDirectory)
+        }
         self.fd = try POSIX.open(tempPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
     }
 

@@ -14,6 +14,16 @@ enum POSIX {
         }
     }
 
+    /// Like `open`, but a file that does not exist is nil rather than an error.
+    static func openIfPresent(_ path: String, _ flags: Int32) throws(StoreError) -> Int32? {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC, 0)
+            if fd >= 0 { return fd }
+            if errno == ENOENT { return nil }
+            if errno != EINTR { throw StoreError.posix("open", path) }
+        }
+    }
+
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws(StoreError) {
         var offset = 0
         while offset < buffer.count {
@@ -107,5 +117,14 @@ enum POSIX {
         } else {
             try unlinkIfPresent(path)
         }
+    }
+
+    /// Bytes an unprivileged writer may still use on the file system holding `path`, or nil when
+    /// the system cannot say.
+    static func availableBytes(_ path: String) -> Int64? {
+        var st = statvfs()
+        guard statvfs(path, &st) == 0 else { return nil }
+        let (bytes, overflow) = Int64(clamping: st.f_bavail).multipliedReportingOverflow(by: Int64(clamping: st.f_frsize))
+        return overflow ? Int64.max : bytes
     }
 }

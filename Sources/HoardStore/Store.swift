@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import NIOCore
 
@@ -15,12 +16,29 @@ public final class Store: Sendable {
     private let accesses = AccessRecorder()
 
     /// Opens (creating if needed) the store at `root`, takes its lock and runs crash recovery.
-    public static func open(root: String, logger: Logger = Logger(label: "hoard.store")) async throws -> Store {
+    ///
+    /// When the index names blobs but the blob directory is missing or holds none of them (an
+    /// unmounted blob volume), recovery would drop every row: this throws `blobVolumeMissing`
+    /// instead, unless `acceptMissingBlobs` says the loss is intended.
+    public static func open(
+        root: String, acceptMissingBlobs: Bool = false, logger: Logger = Logger(label: "hoard.store")
+    ) async throws -> Store {
         let layout = StoreLayout(root: root)
-        for directory in [layout.root, layout.blobsDirectory, layout.ingestDirectory, layout.uploadsDirectory] {
+        try POSIX.makeDirectories(layout.root)
+        let lock = try StoreLock(path: layout.lockPath, root: layout.root)
+        // Checked before the index is opened for writing or any directory under the root is
+        // created, so that a refused start changes nothing and a missing mount point stays missing.
+        let volume = try await BlobVolumeCheck(layout: layout).run()
+        if case .absent(let count) = volume {
+            guard acceptMissingBlobs else {
+                throw StoreError.blobVolumeMissing(directory: layout.blobsDirectory, indexedBlobs: count)
+            }
+            logger.warning("the blob directory holds none of the indexed blobs; dropping their rows as --accept-missing-blobs asks",
+                           metadata: ["directory": "\(layout.blobsDirectory)", "indexed_blobs": "\(count)"])
+        }
+        for directory in [layout.blobsDirectory, layout.ingestDirectory, layout.uploadsDirectory] {
             try POSIX.makeDirectories(directory)
         }
-        let lock = try StoreLock(path: layout.lockPath, root: layout.root)
         let index = try StoreIndex(path: layout.indexPath)
         let store = Store(layout: layout, index: index, lock: lock, logger: logger)
         let report = try await Recovery(store: store).run()
@@ -48,7 +66,13 @@ public final class Store: Sendable {
     @discardableResult
     public func commit(_ writer: BlobWriter, pinned: Bool = false) async throws -> BlobRecord {
         let (digest, size) = try await writer.commit()
-        try await index.recordBlob(digest, size: size, pinned: pinned)
+        do {
+            try await index.recordBlob(digest, size: size, pinned: pinned)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            // The file is complete and named; without its row it is an orphan that the next
+            // start adopts (or eviction never sees). Say what the operator must do.
+            throw StoreError.diskFull(path: layout.indexPath)
+        }
         guard let record = try await index.blob(digest) else { throw StoreError.blobNotFound(digest) }
         return record
     }

@@ -20,6 +20,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case diskFull(path: String)
     /// Another hoard process holds the store.
     case locked(root: String, holder: String)
+    /// The index names blobs but the blob directory is missing or holds none of them: the blob
+    /// volume is most likely not mounted. Starting would drop every row, so hoard refuses.
+    case blobVolumeMissing(directory: String, indexedBlobs: Int)
+    /// There is no store at this root (no index), and the command does not create one.
+    case noStore(root: String)
     /// The SQLite index could not be opened or migrated.
     case index(String)
     /// A size such as `50GB` could not be read.
@@ -42,9 +47,17 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .io(let operation, let path, let code):
             return "\(operation) \(path): \(String(cString: strerror(code)))"
         case .diskFull(let path):
-            return "no space left on the device holding \(path); free space or lower --max-size"
+            return "no space left on the device holding \(path) (disk full or quota reached); nothing partial was kept. Free space there, or lower --max-size so eviction keeps room"
         case .locked(let root, let holder):
             return "the store at \(root) is in use by another hoard process (\(holder)); stop it first"
+        case .blobVolumeMissing(let directory, let count):
+            return """
+                the index names \(count) blobs but the blob directory \(directory) is missing or holds none of them; \
+                the blob volume may not be mounted. Mount it and start again; to accept the loss and drop those \
+                \(count) index rows (pushed OCI content included), pass --accept-missing-blobs
+                """
+        case .noStore(let root):
+            return "there is no hoard store at \(root) (no index.db); give the right --root"
         case .index(let message):
             return "index: \(message)"
         case .invalidSize(let text):

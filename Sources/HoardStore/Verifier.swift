@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOPosix
 
 /// What `hoard verify` found, and what it repaired.
 public struct VerifyReport: Sendable {
@@ -25,55 +26,100 @@ public struct VerifyReport: Sendable {
 
 /// Re-hashes every blob, in parallel, and compares the blob tree with the index.
 ///
-/// `repair` removes corrupt blobs (row first, then file) and foreign files, drops rows of missing
-/// blobs, fixes recorded sizes and adopts orphaned blobs whose bytes are correct.
+/// Read-only (`init(root:)`), it runs beside a live server: no lock, no writes, no recovery. The
+/// server keeps committing and evicting meanwhile, so every finding is checked again before it is
+/// reported: a file without a row may be an ingest between its rename and its row (commit order
+/// is blob, then row), and a row without a file may be an eviction between its row and its file
+/// (deletion order is row, then blob). A file is orphaned only if, after `settle`, it still has no
+/// row; a row is missing only if, re-read, it is still there and its file still is not.
+///
+/// `repair` (only with a `Store`, which holds the lock) removes corrupt blobs (row first, then
+/// file) and foreign files, drops rows of missing blobs, fixes recorded sizes and adopts orphaned
+/// blobs whose bytes are correct.
 public struct Verifier: Sendable {
-    public let store: Store
+    public let layout: StoreLayout
     public let parallelism: Int
+    private let blobs: FileBlobStore
+    private let rows: any BlobRowSource
+    private let store: Store?
+    private let settle: Duration
 
+    /// Verifies (and may repair) a store this process holds.
     public init(store: Store, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.layout = store.layout
+        self.blobs = store.blobs
+        self.rows = store.index
         self.store = store
         self.parallelism = max(1, parallelism)
+        self.settle = .zero  // nothing else writes to a store we hold
+    }
+
+    /// Verifies the store at `root` read-only, whether or not a server holds it. Creates nothing.
+    public init(
+        root: String, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, settle: Duration = .seconds(2)
+    ) throws {
+        let layout = StoreLayout(root: root)
+        let index = try ReadOnlyIndex(path: layout.indexPath, root: layout.root)
+        self.layout = layout
+        self.blobs = FileBlobStore(layout: layout)
+        self.rows = index
+        self.store = nil
+        self.parallelism = max(1, parallelism)
+        self.settle = settle
     }
 
     public func run(repair: Bool) async throws -> VerifyReport {
+        guard !repair || store != nil else { throw StoreError.index("verify --repair needs the store opened for writing") }
         var report = VerifyReport()
-        let rows = Dictionary(uniqueKeysWithValues: try await store.index.allBlobs().map { ($0.digest, $0) })
+        // Rows first, then files: a row committed after this read names a file that is already
+        // renamed, so it can only show up as a file without a row, which is checked again below.
+        let rows = Dictionary(uniqueKeysWithValues: try await self.rows.allBlobs().map { ($0.digest, $0) })
         var files: [(BlobDigest, Int64)] = []
-        try store.blobs.walk { entry in
+        try blobs.walk { entry in
             if let digest = entry.digest { files.append((digest, entry.size)) } else { report.foreign.append(entry.path) }
         }
         let onDisk = Set(files.map(\.0))
-        report.missing = rows.keys.filter { !onDisk.contains($0) }.sorted()
+        var missingCandidates = rows.keys.filter { !onDisk.contains($0) }
+        var orphanCandidates: [(BlobDigest, Int64)] = []
 
-        // Hash with a bounded number of files in flight.
-        try await withThrowingTaskGroup(of: (BlobDigest, Int64, Bool).self) { group in
-            var iterator = files.makeIterator()
-            func addNext() -> Bool {
-                guard let (digest, size) = iterator.next() else { return false }
-                let path = store.layout.blobPath(digest)
-                group.addTask { (digest, size, try Verifier.hashMatches(path: path, digest: digest)) }
-                return true
+        for (digest, size, ok) in try await Self.hash(files, layout: layout, parallelism: parallelism) {
+            guard let ok else {
+                // Removed while we looked (eviction): missing only if its row stays.
+                if rows[digest] != nil { missingCandidates.append(digest) }
+                continue
             }
-            for _ in 0..<parallelism where !addNext() { break }
-            while let (digest, size, ok) = try await group.next() {
-                report.checkedBlobs += 1
-                report.checkedBytes += size
-                if !ok {
-                    report.corrupt.append(digest)
-                } else if let row = rows[digest] {
-                    if row.size != size { report.wrongSize.append(digest) }
-                } else {
-                    report.orphaned.append(digest)
-                }
-                _ = addNext()
+            report.checkedBlobs += 1
+            report.checkedBytes += size
+            if !ok {
+                report.corrupt.append(digest)
+            } else if let row = rows[digest] {
+                if row.size != size { report.wrongSize.append(digest) }
+            } else {
+                orphanCandidates.append((digest, size))
             }
         }
+
+        if store == nil, !orphanCandidates.isEmpty { try await Task.sleep(for: settle) }
+        for (digest, size) in orphanCandidates {
+            let row: BlobRecord? = try await self.rows.blob(digest)
+            let stillThere: Int64? = try blobs.size(of: digest)
+            if let row {
+                if row.size != size { report.wrongSize.append(digest) }
+            } else if stillThere != nil {
+                report.orphaned.append(digest)
+            }
+        }
+        for digest in missingCandidates {
+            let row: BlobRecord? = try await self.rows.blob(digest)
+            let file: Int64? = try blobs.size(of: digest)
+            if row != nil && file == nil { report.missing.append(digest) }
+        }
         report.corrupt.sort()
+        report.missing.sort()
         report.orphaned.sort()
         report.wrongSize.sort()
 
-        if repair {
+        if repair, let store {
             try await store.remove(report.corrupt)
             try await store.index.removeBlobs(report.missing)
             for path in report.foreign { try POSIX.removeTree(path) }
@@ -90,9 +136,37 @@ public struct Verifier: Sendable {
         return report
     }
 
-    /// Streams a file through sha256 with a 1 MiB buffer.
-    static func hashMatches(path: String, digest: BlobDigest) throws -> Bool {
-        let fd = try POSIX.open(path, O_RDONLY)
+    /// Hashes files with at most `parallelism` in flight; each result says whether the bytes match
+    /// the name (nil: the file was gone by then).
+    private static func hash(
+        _ files: [(BlobDigest, Int64)], layout: StoreLayout, parallelism: Int
+    ) async throws -> [(BlobDigest, Int64, Bool?)] {
+        try await withThrowingTaskGroup(of: (BlobDigest, Int64, Bool?).self) { group in
+            var results: [(BlobDigest, Int64, Bool?)] = []
+            results.reserveCapacity(files.count)
+            var next = 0
+            while true {
+                while next < files.count && next - results.count < parallelism {
+                    let (digest, size) = files[next]
+                    let path = layout.blobPath(digest)
+                    next += 1
+                    group.addTask { (digest, size, try await hashOffThePool(path: path, digest: digest)) }
+                }
+                guard let result = try await group.next() else { break }
+                results.append(result)
+            }
+            return results
+        }
+    }
+
+    /// Reading and hashing block: they run on NIO's thread pool, not the cooperative one.
+    private static func hashOffThePool(path: String, digest: BlobDigest) async throws -> Bool? {
+        try await NIOThreadPool.singleton.runIfActive { try hashMatches(path: path, digest: digest) }
+    }
+
+    /// Streams a file through sha256 with a 1 MiB buffer; nil when the file is gone.
+    static func hashMatches(path: String, digest: BlobDigest) throws -> Bool? {
+        guard let fd = try POSIX.openIfPresent(path, O_RDONLY) else { return nil }
         defer { close(fd) }
         var hasher = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)

@@ -18,6 +18,11 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Shorthand for --log-level debug.")
     var debug = false
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Start even though the blob directory is missing or holds none of the blobs the index names, dropping those rows (pushed OCI content included).",
+        discussion: "Without it hoard refuses to start in that case: the blob volume is most likely not mounted."))
+    var acceptMissingBlobs = false
+
     /// The config file's settings, or the empty config when none was given.
     func loadConfig() throws -> HoardConfig {
         guard let path = config ?? ProcessInfo.processInfo.environment["HOARD_CONFIG"] else { return HoardConfig() }
@@ -30,6 +35,11 @@ struct CommonOptions: ParsableArguments {
 
     func storeRoot(_ config: HoardConfig) -> String {
         root ?? config.root ?? StoreLayout.defaultRoot()
+    }
+
+    /// Opens the store for writing: takes its lock, refuses a missing blob volume, runs recovery.
+    func openStore(_ config: HoardConfig, logger: Logger) async throws -> Store {
+        try await Store.open(root: storeRoot(config), acceptMissingBlobs: acceptMissingBlobs, logger: logger)
     }
 
     /// Sets up swift-log once and returns the logger for this command.

@@ -19,7 +19,7 @@ struct GC: AsyncParsableCommand {
         guard let limit = try maxSize.map({ try ByteSize(parsing: $0) }) ?? config.maxSize else {
             throw ValidationError("give --max-size (e.g. --max-size 50GB) or set [store] max_size in the config")
         }
-        let store = try await Store.open(root: common.storeRoot(config), logger: logger)
+        let store = try await common.openStore(config, logger: logger)
         let report = try await Evictor(store: store, limit: limit).run()
         print("""
             evicted \(report.removedBlobs) blobs (\(ByteSize(bytes: report.removedBytes))); \

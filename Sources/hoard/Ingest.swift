@@ -26,7 +26,7 @@ struct Ingest: AsyncParsableCommand {
         let config = try common.loadConfig()
         let logger = try common.makeLogger(config)
         let expected = try expect.map { try BlobDigest(parsing: $0) }
-        let store = try await Store.open(root: common.storeRoot(config), logger: logger)
+        let store = try await common.openStore(config, logger: logger)
         for file in files {
             let handle: FileHandle
             if file == "-" {

@@ -139,7 +139,7 @@ struct Serve: AsyncParsableCommand {
         let key = tlsKey ?? config.tlsKey
         guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if let cert, let key { settings.tls = TLSFiles(certificatePath: cert, privateKeyPath: key) }
-        let store = try await Store.open(root: common.storeRoot(config), logger: logger)
+        let store = try await common.openStore(config, logger: logger)
         try await HoardServer(settings: settings, store: store, logger: logger).run()
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HoardStore
 
 struct Verify: AsyncParsableCommand {
@@ -8,6 +9,12 @@ struct Verify: AsyncParsableCommand {
             Reports corrupt blobs (bytes that do not hash to their name), index rows whose blob is \
             missing, orphaned blobs (correct files the index does not name), files that are not \
             blobs, and recorded sizes that are wrong. Exits 1 when it found damage it did not repair.
+
+            Without --repair it only reads: it runs beside a live `hoard serve` (no lock taken, no \
+            recovery run, nothing written or created), so it suits cron. A blob file without an \
+            index row is reported as orphaned only if it still has none a moment later (an ingest \
+            names its file just before it commits its row). With --repair it takes the store's \
+            lock, so stop the server first.
             """
     )
 
@@ -22,10 +29,20 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         let config = try common.loadConfig()
         let logger = try common.makeLogger(config)
-        let store = try await Store.open(root: common.storeRoot(config), logger: logger)
-        let verifier = jobs.map { Verifier(store: store, parallelism: $0) } ?? Verifier(store: store)
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        let parallelism = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        let verifier: Verifier
+        if repair {
+            do {
+                verifier = Verifier(store: try await common.openStore(config, logger: logger), parallelism: parallelism)
+            } catch StoreError.locked(let root, let holder) {
+                throw VerifyRefused(root: root, holder: holder)
+            }
+        } else {
+            verifier = try Verifier(root: common.storeRoot(config), parallelism: parallelism)
+        }
         let report = try await verifier.run(repair: repair)
-        print(report.summary(root: store.layout.root))
+        print(report.summary(root: verifier.layout.root))
         if report.foundDamage && !report.repaired { throw ExitCode(1) }
     }
 }
@@ -47,5 +64,18 @@ extension VerifyReport {
         if !foundDamage { lines.append("store is clean") }
         else if !repaired { lines.append("damage found; run again with --repair to fix it") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// `verify --repair` on a store a server holds.
+struct VerifyRefused: Error, CustomStringConvertible {
+    let root: String
+    let holder: String
+
+    var description: String {
+        """
+        verify --repair changes the store, and the store at \(root) is in use by another hoard process (\(holder)). \
+        Stop that server and run it again, or drop --repair to check the live store read-only.
+        """
     }
 }

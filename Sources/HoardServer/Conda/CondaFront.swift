@@ -229,6 +229,11 @@ struct CondaFront: Sendable {
             logger.warning("upstream failed with nothing cached", metadata: ["path": "\(path)", "error": "\(error)"])
             return .text(error.isTimeout ? .gatewayTimeout : .badGateway, "\(error)\n")
         }
+        if let error = error as? StoreError, case .diskFull = error {
+            // Not the client's fault and not permanent: 503, so clients retry once space is freed.
+            logger.error("cache disk full; pull-through refused", metadata: ["path": "\(path)", "error": "\(error)"])
+            return .text(.serviceUnavailable, "hoard's cache disk is full, so this could not be pulled through (cached content is still served): \(error)\n")
+        }
         logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
         return .text(.internalServerError, "internal error: \(error)\n")
     }

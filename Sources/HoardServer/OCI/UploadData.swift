@@ -35,8 +35,11 @@ struct UploadAppender: ~Copyable {
     }
 
     static func failure(_ operation: String, _ path: String) -> OCIError {
-        let reason = String(cString: strerror(errno))
-        return OCIError(.blobUploadInvalid, "\(operation) \(path): \(reason)", status: errno == ENOSPC ? 507 : 500)
+        let code = errno  // before anything else can change it
+        if code == ENOSPC || code == EDQUOT {
+            return OCIError(.blobUploadInvalid, StoreError.diskFull(path: path).description, status: 507)
+        }
+        return OCIError(.blobUploadInvalid, "\(operation) \(path): \(String(cString: strerror(code)))", status: 500)
     }
 }
 
