@@ -121,8 +121,11 @@ import Testing
 
         let file = store.root + "-in/f0"
         for command in [["serve", "--port", "0"], ["gc", "--max-size", "1GB"], ["ingest", file], ["verify", "--repair"]] {
-            let (status, _, err) = try await HoardProcess.run([command[0], "--root", store.root] + command.dropFirst())
-            #expect(status != 0, "\(command) started")
+            // Not HoardProcess.run: a serve that wrongly starts must fail the test, not hang it.
+            let process = try HoardProcess([command[0], "--root", store.root] + command.dropFirst())
+            let status = try? await process.exitStatus(timeout: .seconds(20))
+            let err = process.stderr
+            #expect(status != nil && status != 0, "\(command) started")
             #expect(err.contains("the index names 3 blobs"), "\(command): \(err)")
             #expect(err.contains("may not be mounted") && err.contains("--accept-missing-blobs"), "\(command): \(err)")
         }
