@@ -8,8 +8,9 @@ APT_PACKAGES := libzstd-dev libarchive-dev libsimdjson-dev libsqlite3-dev libcur
 VENV := Tests/e2e/.venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
-# Seconds per fuzz target: a short run in `make test`, a longer one in `make fuzz`.
-FUZZ_SMOKE_SECONDS ?= 10
+# Fuzzing: a short reproducible run in `make test` (inputs per target, fixed seed), a longer
+# time-boxed one in `make fuzz` (seconds per target).
+FUZZ_SMOKE_RUNS ?= 20000
 FUZZ_SECONDS ?= 60
 
 .PHONY: serve test deps release build e2e-deps clean fuzz
@@ -21,7 +22,7 @@ serve: deps release
 ## test: the whole test suite (Swift unit and integration tests, then the end-to-end tests)
 test: deps e2e-deps
 	$(SWIFT) test
-	SWIFT=$(SWIFT) Fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
+	SWIFT=$(SWIFT) FUZZ_RUNS=$(FUZZ_SMOKE_RUNS) Fuzz/run.sh
 	@if ls Tests/e2e/test_*.py >/dev/null 2>&1; then $(VENV)/bin/python -m pytest Tests/e2e -q; fi
 
 ## deps: install the Debian packages that are missing

@@ -11,6 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 SECONDS_EACH=${1:-20}
+# FUZZ_RUNS=N: instead of a time budget, exactly N inputs per target from a fixed seed
+# (FUZZ_SEED, default 1), so a run is reproducible: `make test` uses this, so CI fails only on
+# what a run here fails on too. Time-boxed runs (`make fuzz`) explore further.
+budget=(-max_total_time="$SECONDS_EACH")
+what="${SECONDS_EACH}s"
+if [ -n "${FUZZ_RUNS:-}" ]; then
+  budget=(-runs="$FUZZ_RUNS" -seed="${FUZZ_SEED:-1}")
+  what="$FUZZ_RUNS runs, seed ${FUZZ_SEED:-1}"
+fi
 shift || true
 SCRATCH=.build-fuzz
 TARGETS=("$@")
@@ -43,9 +52,9 @@ for target in "${TARGETS[@]}"; do
   # TOMLKit 0.6.0 leaks its table when toml++ rejects a document (TOMLTable(string:), on the
   # error path): a config is parsed once at start-up, so that is not ours to chase here.
   if [ "$target" = fuzz-config ]; then extra+=(-detect_leaks=0); asan=detect_leaks=0; fi
-  echo "== $target: ${SECONDS_EACH}s"
+  echo "== $target: $what"
   # -rss_limit_mb: a parser that buffers a bomb is a finding; -timeout: so is one that hangs.
-  if ! ASAN_OPTIONS=$asan "$BIN/$target" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=20 ${extra[@]+"${extra[@]}"} \
+  if ! ASAN_OPTIONS=$asan "$BIN/$target" "${budget[@]}" -rss_limit_mb=2048 -timeout=20 ${extra[@]+"${extra[@]}"} \
        -artifact_prefix="$artifacts" -print_final_stats=1 "$corpus" "Fuzz/corpus/$target" \
        > "$SCRATCH/$target.log" 2>&1; then
     tail -60 "$SCRATCH/$target.log"

@@ -51,7 +51,9 @@ public enum HTTPDate {
         let month = Int64(monthIndex + 1)
         // 60 is a leap second (RFC 5322 allows it); it reads as the next minute's first second.
         guard day >= 1, day <= daysIn(month: month, year: year), hour <= 23, minute <= 59, second <= 60 else { return nil }
-        return days(fromYear: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+        let instant = days(fromYear: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+        // A leap second on 9999-12-31 would name year 10000, which no IMF-fixdate can write back.
+        return instant <= latest ? instant : nil
     }
 
     /// Where a Double timestamp (possibly NaN, infinite or huge) lands in the nameable range.

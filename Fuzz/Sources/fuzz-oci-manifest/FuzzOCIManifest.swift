@@ -24,13 +24,5 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 }
 
 @main enum FuzzMain {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            guard let data else { return withUnsafeBytes(of: 0) { fuzz($0.baseAddress!, 0) } }
-            return fuzz(UnsafeRawPointer(data), size)
-        }
-        exit(status)
-    }
+    static func main() { exit(hoard_fuzz_main(CommandLine.argc, CommandLine.unsafeArgv)) }
 }
