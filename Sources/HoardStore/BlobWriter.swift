@@ -124,6 +124,12 @@ public final class BlobWriter: @unchecked Sendable {
         return actual
     }
 
+    /// The bytes written so far, mapped read-only: a check of the whole body (a document's parse)
+    /// before anything is committed, without the caller knowing the blob is a file.
+    public func withWrittenBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try FileReader(path: tempPath).withMappedBytes(body)
+    }
+
     /// Discards everything written so far.
     public func abort() {
         guard fd >= 0 else { return }

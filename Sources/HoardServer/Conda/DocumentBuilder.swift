@@ -55,8 +55,8 @@ struct DocumentBuilder: Sendable {
             _ = try writer.verify()
             if let validate {
                 // The finished temp file, mapped on the document pool before anything is committed.
-                let path = (inflater?.writer ?? writer).tempPath
-                try await worker.runIfActive { try FileReader(path: path).withMappedBytes(validate) }
+                let written = inflater?.writer ?? writer
+                try await worker.runIfActive { try written.withWrittenBytes(validate) }
             }
         } catch let error as StoreError {
             writer.abort()
