@@ -119,21 +119,26 @@ public final class Fetcher: Sendable {
                 var lastWrite: ContinuousClock.Instant?
                 for try await chunk in response.body {
                     try check?.feed(chunk)
-                    if batch.readableBytes == 0 {
-                        batch = chunk
-                    } else {
-                        batch.reserveCapacity(minimumWritableBytes: max(chunk.readableBytes, Self.batchSize - batch.readableBytes))
-                        batch.writeImmutableBuffer(chunk)
+                    // Batches are never grown (a grown buffer doubles its allocation): a chunk
+                    // that does not fit sends the batch and starts the next.
+                    if batch.writableBytes < chunk.readableBytes {
+                        if batch.readableBytes > 0 {
+                            try await newWriter.write(batch)
+                            fill.wrote(batch)
+                            lastWrite = .now
+                        }
+                        batch = ByteBufferAllocator().buffer(capacity: max(Self.batchSize, chunk.readableBytes))
                     }
-                    let now = ContinuousClock.now
-                    // The first bytes at once (time to first byte), then in batches.
-                    let due = lastWrite.map { now - $0 >= Self.batchInterval } ?? true
-                    guard due || batch.readableBytes >= Self.batchSize else { continue }
+                    batch.writeImmutableBuffer(chunk)
+                    // The first bytes at once (time to first byte), then in batches, or sooner
+                    // when bytes come slowly.
+                    let due = lastWrite.map { .now - $0 >= Self.batchInterval } ?? true
+                    guard due || batch.writableBytes == 0 else { continue }
                     try await newWriter.write(batch)
                     fill.wrote(batch)
-                    // A new buffer: readers may still hold the one just written.
+                    // A new buffer each time: readers may still hold the one just written.
                     batch = ByteBuffer()
-                    lastWrite = now
+                    lastWrite = .now
                 }
                 if batch.readableBytes > 0 {
                     try await newWriter.write(batch)
