@@ -18,6 +18,8 @@ public protocol BlobStore: Sendable {
     func delete(_ digest: BlobDigest) throws(StoreError)
     /// Calls `body` for every stored blob file, with its name as found (it may not be a digest).
     func walk(_ body: (BlobStoreEntry) throws -> Void) throws
+    /// Upload sessions (OCI chunked uploads), whose bytes become blobs through a writer.
+    var uploads: any BlobUploads { get }
 }
 
 /// One file found under the blob directory by `walk`.
@@ -33,6 +35,9 @@ public struct FileBlobStore: BlobStore {
     public let layout: StoreLayout
 
     public init(layout: StoreLayout) { self.layout = layout }
+
+    /// Sessions under `tmp/uploads/`; their files are read and written on NIO's shared thread pool.
+    public var uploads: any BlobUploads { FileBlobUploads(layout: layout, pool: .singleton) }
 
     public func size(of digest: BlobDigest) throws(StoreError) -> Int64? {
         try POSIX.fileSize(layout.blobPath(digest))
