@@ -22,7 +22,7 @@ public protocol BlobUploads: Sendable {
     /// cancels it; the session itself is left as it is (remove it once the blob is committed).
     func makeWriter<H: UploadHasher>(
         from id: UploadID, expectedDigest: BlobDigest?, expectedSize: Int64?, hashing hasher: inout H
-    ) async throws(StoreError) -> BlobWriter
+    ) async throws(StoreError) -> any BlobWriter
     /// Removes a session and its bytes; removing an absent session is not an error.
     func remove(_ id: UploadID) async throws(StoreError)
     /// Every session, with its size and last change (no metadata).
@@ -31,7 +31,7 @@ public protocol BlobUploads: Sendable {
 
 extension BlobUploads {
     /// `makeWriter(from:…)` when no second digest is wanted.
-    public func makeWriter(from id: UploadID, expectedDigest: BlobDigest?, expectedSize: Int64? = nil) async throws(StoreError) -> BlobWriter {
+    public func makeWriter(from id: UploadID, expectedDigest: BlobDigest?, expectedSize: Int64? = nil) async throws(StoreError) -> any BlobWriter {
         var none = NoUploadHasher()
         return try await makeWriter(from: id, expectedDigest: expectedDigest, expectedSize: expectedSize, hashing: &none)
     }

@@ -8,12 +8,12 @@ import NIOCore
 /// validators repeated on every answer.
 struct RepresentationResponse {
     enum Source {
-        case file(FileReader)
+        case blob(any BlobReader)
         case memory(ByteBuffer)
 
         var size: Int64 {
             switch self {
-            case .file(let reader): return reader.size
+            case .blob(let reader): return reader.size
             case .memory(let buffer): return Int64(buffer.readableBytes)
             }
         }
@@ -56,7 +56,7 @@ struct RepresentationResponse {
         switch source {
         case .memory(let buffer):
             return ResponseBody(byteBuffer: buffer.getSlice(at: buffer.readerIndex + Int(start), length: Int(end - start)) ?? ByteBuffer())
-        case .file(let reader):
+        case .blob(let reader):
             return ResponseBody(contentLength: Int(end - start)) { writer in
                 try await FileBody.write(reader, from: start, to: end, into: &writer)
                 try await writer.finish(nil)

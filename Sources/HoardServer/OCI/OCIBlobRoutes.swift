@@ -13,12 +13,12 @@ struct OCIBlobRoutes {
         else {
             throw OCIError(.blobUnknown, "blob \(digest) is unknown to \(repository)")
         }
-        let file = try OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
-        return Self.serve(file, digest: digest.description, head: head, request: request)
+        let reader = try await OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
+        return Self.serve(reader, digest: digest.description, head: head, request: request)
     }
 
     /// Answers a blob GET/HEAD from a committed file, honouring a single byte range.
-    static func serve(_ file: BlobFile, digest: String, head: Bool, request: Request) -> Response {
+    static func serve(_ reader: any BlobReader, digest: String, head: Bool, request: Request) -> Response {
         var headers: HTTPFields = [
             .contentType: "application/octet-stream",
             .dockerContentDigest: digest,
@@ -27,7 +27,7 @@ struct OCIBlobRoutes {
             // Content-addressed: the bytes behind this URL never change.
             .cacheControl: "max-age=31536000",
         ]
-        let size = file.size
+        let size = reader.size
         // An empty blob has no byte to range over: always the whole (empty) body.
         guard size > 0 else {
             headers[.contentLength] = "0"
@@ -51,7 +51,7 @@ struct OCIBlobRoutes {
         if head {
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        return Response(status: status, headers: headers, body: OCIBlobResponse.body(file, range: range))
+        return Response(status: status, headers: headers, body: OCIBlobResponse.body(reader, range: range))
     }
 
     func delete(_ repository: RepositoryName, _ digest: OCIDigest) async throws -> Response {
@@ -66,9 +66,9 @@ struct OCIBlobRoutes {
 
 /// Opens a blob the index names; a file that vanished underneath (evicted, damaged) is `missing`.
 enum OCIStoreAccess {
-    static func open(_ blob: BlobDigest, in store: Store, missing: @autoclosure () -> OCIError) throws -> BlobFile {
+    static func open(_ blob: BlobDigest, in store: Store, missing: @autoclosure () -> OCIError) async throws -> any BlobReader {
         do {
-            return try store.open(blob)
+            return try await store.open(blob)
         } catch {
             if case .blobNotFound = error { throw missing() }
             throw error

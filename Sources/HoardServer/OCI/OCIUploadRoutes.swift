@@ -22,13 +22,13 @@ struct OCIUploadRoutes {
         case .monolithic(let digest):
             let limits = uploads.limits
             if let length = declaredLength(request) { try limits.checkBlobSize(length) }
-            var sink = try VerifyingSink(store: store, digest: digest)
+            var sink = try await VerifyingSink(store: store, digest: digest)
             do {
                 var received: Int64 = 0
                 for try await buffer in request.body {
                     received += Int64(buffer.readableBytes)
                     try limits.checkBlobSize(received)
-                    try sink.write(buffer)
+                    try await sink.write(buffer)
                 }
             } catch {
                 sink.abort()
@@ -108,7 +108,7 @@ struct OCIUploadRoutes {
             for try await buffer in request.body {
                 size += Int64(buffer.readableBytes)
                 try limits.checkBlobSize(size)
-                try s.write(buffer)
+                try await s.write(buffer)
             }
             let record = try await s.commit(into: store)
             await uploads.remove(session)

@@ -5,14 +5,14 @@ import NIOCore
 /// Feeds bytes to the store's writer and, for a digest of another algorithm (sha512), to a second
 /// hasher: the store names blobs by sha256, the client may have asked for sha512.
 struct VerifyingSink {
-    let writer: BlobWriter
+    let writer: any BlobWriter
     private var hasher: DigestHasher?
     let digest: OCIDigest
 
     /// A new, empty blob (a monolithic upload).
-    init(store: Store, digest: OCIDigest) throws(StoreError) {
+    init(store: Store, digest: OCIDigest) async throws(StoreError) {
         self.digest = digest
-        writer = try store.makeWriter(expectedDigest: try VerifyingSink.storeDigest(digest))
+        writer = try await store.makeWriter(expectedDigest: try VerifyingSink.storeDigest(digest))
         hasher = VerifyingSink.secondHasher(digest)
     }
 
@@ -26,8 +26,8 @@ struct VerifyingSink {
         self.hasher = hasher
     }
 
-    mutating func write(_ buffer: ByteBuffer) throws(StoreError) {
-        try writer.write(buffer)
+    mutating func write(_ buffer: ByteBuffer) async throws(StoreError) {
+        try await writer.write(buffer)
         buffer.withUnsafeReadableBytes { hasher?.update(bufferPointer: $0) }
     }
 
@@ -36,14 +36,14 @@ struct VerifyingSink {
         if let hasher {
             let actual = hasher.finalize()
             guard actual == digest else {
-                writer.abort()
+                writer.cancel()
                 throw OCIError(.digestInvalid, "the uploaded bytes hash to \(actual), not \(digest); nothing was stored")
             }
         }
         return try await store.commit(writer, pinned: true)
     }
 
-    func abort() { writer.abort() }
+    func abort() { writer.cancel() }
 
     /// The sha256 the store checks itself; nil for another algorithm (the second hasher checks it).
     private static func storeDigest(_ digest: OCIDigest) throws(StoreError) -> BlobDigest? {

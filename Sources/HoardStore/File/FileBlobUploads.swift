@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,20 +8,21 @@ import Glibc
 /// metadata, verbatim) and `data` (the bytes received), so they survive a restart. The last
 /// change of a session is the modification time of its `data`.
 ///
-/// Every file operation runs on `pool` (the store's I/O pool), never on the cooperative pool.
+/// Every file operation runs on the file backend's read/write pool (`BlobIO.reads`), never on
+/// the cooperative pool; the copy of a session into a blob is one job there.
 public struct FileBlobUploads: BlobUploads {
     public let layout: StoreLayout
-    let pool: NIOThreadPool
+    let io: BlobIO
 
-    init(layout: StoreLayout, pool: NIOThreadPool) {
+    init(layout: StoreLayout, io: BlobIO) {
         self.layout = layout
-        self.pool = pool
+        self.io = io
     }
 
     public func create(metadata: [UInt8]) async throws(StoreError) -> UploadID {
         let id = UploadID.random()
         let directory = directory(id)
-        try await pool.runStoreWork { () throws(StoreError) in
+        try await io.run(directory) { () throws(StoreError) in
             do throws(StoreError) {
                 if mkdir(directory, 0o755) != 0 { throw StoreError.posix("mkdir", directory) }
                 let data = try POSIX.open(directory + "/data", O_WRONLY | O_CREAT | O_EXCL, 0o644)
@@ -41,7 +41,7 @@ public struct FileBlobUploads: BlobUploads {
 
     public func info(_ id: UploadID) async throws(StoreError) -> UploadInfo? {
         let directory = directory(id)
-        return try await pool.runStoreWork { () throws(StoreError) -> UploadInfo? in
+        return try await io.run(directory) { () throws(StoreError) -> UploadInfo? in
             guard let status = try SessionFile.status(directory + "/data") else { return nil }
             guard let fd = try POSIX.openIfPresent(directory + "/state.json", O_RDONLY) else { return nil }
             defer { close(fd) }
@@ -52,7 +52,7 @@ public struct FileBlobUploads: BlobUploads {
 
     public func appender(_ id: UploadID) async throws(StoreError) -> any UploadAppender {
         let path = directory(id) + "/data"
-        let (fd, size) = try await pool.runStoreWork { () throws(StoreError) -> (Int32, Int64) in
+        let (fd, size) = try await io.run(path) { () throws(StoreError) -> (Int32, Int64) in
             guard let fd = try POSIX.openIfPresent(path, O_WRONLY | O_APPEND) else { throw StoreError.uploadNotFound(id.value) }
             var st = stat()
             guard fstat(fd, &st) == 0 else {
@@ -62,27 +62,28 @@ public struct FileBlobUploads: BlobUploads {
             }
             return (fd, Int64(st.st_size))
         }
-        return FileUploadAppender(fd: fd, path: path, size: size, pool: pool)
+        return FileUploadAppender(fd: fd, path: path, size: size, io: io)
     }
 
     public func makeWriter<H: UploadHasher>(
         from id: UploadID, expectedDigest: BlobDigest?, expectedSize: Int64?, hashing hasher: inout H
-    ) async throws(StoreError) -> BlobWriter {
+    ) async throws(StoreError) -> any BlobWriter {
         let path = directory(id) + "/data"
-        let layout = layout
+        let (layout, io) = (layout, io)
         let start = hasher
-        let (writer, hashed) = try await pool.runStoreWork { () throws(StoreError) -> (BlobWriter, H) in
+        let (writer, hashed) = try await io.run(path) { () throws(StoreError) -> (FileBlobWriter, H) in
             guard let fd = try POSIX.openIfPresent(path, O_RDONLY) else { throw StoreError.uploadNotFound(id.value) }
             defer { close(fd) }
-            let writer = try BlobWriter(layout: layout, expectedDigest: expectedDigest, expectedSize: expectedSize)
+            let writer = try FileBlobWriter(layout: layout, io: io, expectedDigest: expectedDigest, expectedSize: expectedSize)
             var hasher = start
             do throws(StoreError) {
+                // One job on the pool: read, hash and write each chunk without a hop.
                 try SessionFile.forEachChunk(fd, path: path) { chunk throws(StoreError) in
-                    try writer.write(chunk)
+                    try writer.writeBlocking(chunk)
                     hasher.update(bufferPointer: chunk)
                 }
             } catch {
-                writer.abort()
+                writer.cancel()
                 throw error
             }
             return (writer, hasher)
@@ -93,12 +94,12 @@ public struct FileBlobUploads: BlobUploads {
 
     public func remove(_ id: UploadID) async throws(StoreError) {
         let directory = directory(id)
-        try await pool.runStoreWork { () throws(StoreError) in try POSIX.removeTree(directory) }
+        try await io.run(directory) { () throws(StoreError) in try POSIX.removeTree(directory) }
     }
 
     public func list() async throws(StoreError) -> [UploadEntry] {
         let root = layout.uploadsDirectory
-        return try await pool.runStoreWork { () throws(StoreError) -> [UploadEntry] in
+        return try await io.run(root) { () throws(StoreError) -> [UploadEntry] in
             var entries: [UploadEntry] = []
             for name in try POSIX.listDirectory(root) {
                 // Only session directories; anything else here is not the store's to list.
@@ -120,19 +121,19 @@ public struct FileBlobUploads: BlobUploads {
     }
 }
 
-/// Appends to one session's `data`, each write on the store's I/O pool.
+/// Appends to one session's `data`, each write on the file backend's read/write pool.
 final class FileUploadAppender: UploadAppender, @unchecked Sendable {
     // One request owns an appender: `size` is never touched by two tasks at once.
     private(set) var size: Int64
     private let fd: Int32
     private let path: String
-    private let pool: NIOThreadPool
+    private let io: BlobIO
 
-    init(fd: Int32, path: String, size: Int64, pool: NIOThreadPool) {
+    init(fd: Int32, path: String, size: Int64, io: BlobIO) {
         self.fd = fd
         self.path = path
         self.size = size
-        self.pool = pool
+        self.io = io
     }
 
     deinit { close(fd) }
@@ -140,7 +141,8 @@ final class FileUploadAppender: UploadAppender, @unchecked Sendable {
     func append(_ buffer: ByteBuffer) async throws(StoreError) {
         let fd = fd
         let path = path
-        try await pool.runStoreWork { () throws(StoreError) in
+        guard buffer.readableBytes > 0 else { return }
+        try await io.run(path) { () throws(StoreError) in
             var failure: StoreError?
             buffer.withUnsafeReadableBytes { raw in
                 do throws(StoreError) { try POSIX.writeAll(fd, raw, path: path) } catch { failure = error }
@@ -196,20 +198,6 @@ enum SessionFile {
             if n == 0 { return }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             offset += Int64(n)
-        }
-    }
-}
-
-extension NIOThreadPool {
-    /// Runs blocking store work on this pool, keeping the store's typed errors.
-    func runStoreWork<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T) async throws(StoreError) -> T {
-        do {
-            return try await runIfActive { try body() }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            // The pool is shutting down (the process is stopping).
-            throw StoreError.io(operation: "run on the store's I/O threads", path: "", errno: ECANCELED)
         }
     }
 }
