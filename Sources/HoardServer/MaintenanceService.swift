@@ -8,7 +8,7 @@ import ServiceLifecycle
 struct MaintenanceService: Service {
     let store: Store
     let settings: ServerSettings
-    /// Upload sessions: their bytes in `tmp/uploads` count against `--max-size`.
+    /// Upload sessions: the bytes they hold count against `--max-size`.
     let uploads: UploadSessions?
     let logger: Logger
 

@@ -30,6 +30,9 @@ public protocol BlobStore: Sendable {
     func entries() async throws(StoreError) -> [BlobStoreEntry]
     /// Removes an entry `entries()` listed that is not a blob (`verify --repair`).
     func removeForeign(_ entry: BlobStoreEntry) async throws(StoreError)
+
+    /// Upload sessions (OCI chunked uploads), whose bytes become blobs through a writer.
+    var uploads: any BlobUploads { get }
 }
 
 /// One thing found where blobs live, by `BlobStore.entries()`.

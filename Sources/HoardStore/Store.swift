@@ -44,7 +44,6 @@ public final class Store: Sendable {
             }
         }
         try await blobs.prepare()
-        try POSIX.makeDirectories(layout.uploadsDirectory)
         let index = try StoreIndex(path: layout.indexPath)
         let store = Store(layout: layout, blobs: blobs, index: index, lock: lock, logger: logger)
         let report = try await Recovery(store: store).run()

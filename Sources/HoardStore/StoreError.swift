@@ -31,6 +31,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidSize(String)
     /// A writer was used after it was committed or aborted.
     case writerClosed
+    /// An upload session that is not (or no longer) in the store.
+    case uploadNotFound(String)
 
     public var description: String {
         switch self {
@@ -64,6 +66,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid size '\(text)': use a number with an optional unit, e.g. 500MB, 50GB, 2GiB"
         case .writerClosed:
             return "blob writer used after commit or abort"
+        case .uploadNotFound(let id):
+            return "upload session \(id) is not in the store (finished, cancelled or expired)"
         }
     }
 

@@ -10,7 +10,7 @@ import Testing
 @testable import HoardServer
 
 /// The upload limits: blob size (413, session removed), sessions open at once (429 with
-/// Retry-After), and bytes in `tmp/uploads` against `--max-size` (507; eviction leaves them room).
+/// Retry-After), and bytes held by upload sessions against `--max-size` (507; eviction leaves them room).
 @Suite struct OCIUploadLimitTests {
     @Test func anUploadPastTheBlobLimitIsRefusedAndRemoved() async throws {
         var server = try OCITestServer()
@@ -90,7 +90,7 @@ import Testing
         var settings = ServerSettings(maxSize: ByteSize(bytes: 1500))
         settings.oci.maxUploadSessions = 4
         let uploads = UploadSessions(
-            directory: store.layout.uploadsDirectory, expiry: .seconds(3600),
+            store: store.blobs.uploads, expiry: .seconds(3600),
             limits: UploadLimits(maxSize: ByteSize(bytes: 10_000), maxSessions: 4, storeMaxSize: settings.maxSize),
             logger: Logger(label: "test"))
         let maintenance = MaintenanceService(store: store, settings: settings, uploads: uploads, logger: Logger(label: "test"))
@@ -100,8 +100,8 @@ import Testing
         #expect(try await store.existingBlob(record.digest) != nil)
         // With 800 bytes in an upload session they do not: the cached blob makes room.
         let id = try await uploads.create(repository: try RepositoryName("r"))
-        let session = try await uploads.acquire(try #require(UploadSessionID(id.uuidString.lowercased())), repository: try RepositoryName("r"))
-        try UploadAppender(path: session.dataPath).append(ByteBuffer(bytes: randomBytes(800)))
+        let session = try await uploads.acquire(try #require(UploadSessionID(id.value)), repository: try RepositoryName("r"))
+        try await store.blobs.uploads.appender(session.id).append(ByteBuffer(bytes: randomBytes(800)))
         await uploads.release(session)
         await maintenance.runOnce()
         #expect(try await store.existingBlob(record.digest) == nil)

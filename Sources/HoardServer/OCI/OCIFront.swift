@@ -29,7 +29,7 @@ struct OCIFront: Sendable {
             settings: settings.oci, tokenSecret: try TokenKey.loadOrCreate(root: store.layout.root), tls: settings.tls != nil,
             bcrypt: bcrypt)
         uploads = UploadSessions(
-            directory: store.layout.uploadsDirectory, expiry: settings.oci.uploadExpiry,
+            store: store.blobs.uploads, expiry: settings.oci.uploadExpiry,
             limits: UploadLimits(maxSize: settings.oci.maxUploadSize, maxSessions: settings.oci.maxUploadSessions, storeMaxSize: settings.maxSize),
             logger: logger)
     }

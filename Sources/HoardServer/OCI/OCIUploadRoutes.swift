@@ -6,9 +6,10 @@ import Logging
 /// `POST /v2/<name>/blobs/uploads/` and the session endpoints (PATCH, PUT, GET, DELETE).
 ///
 /// Bytes of a monolithic upload (POST `?digest=`, or a session closed by a PUT carrying the
-/// whole blob) stream straight into the store's writer. Chunks of a PATCH upload land in the
-/// session's file and are streamed into the store when the PUT closes it, so a restart between
-/// chunks loses nothing. Either way the digest is checked before anything is published.
+/// whole blob) stream straight into the store's writer. Chunks of a PATCH upload are appended to
+/// the store's upload session (`BlobUploads`), which the store copies into a new blob when the
+/// PUT closes it, so a restart between chunks loses nothing. Either way the digest is checked
+/// before anything is published.
 struct OCIUploadRoutes {
     let store: Store
     let uploads: UploadSessions
@@ -56,40 +57,41 @@ struct OCIUploadRoutes {
 
     func status(_ repository: RepositoryName, _ id: UploadSessionID) async throws -> Response {
         let session = try await uploads.peek(id, repository: repository)
-        return .empty(.noContent, headers: progressHeaders(repository.value, session.id.uuidString.lowercased(), size: session.size))
+        return .empty(.noContent, headers: progressHeaders(repository.value, session.id.value, size: session.size))
     }
 
     func chunk(_ repository: RepositoryName, _ id: UploadSessionID, request: Request) async throws -> Response {
         let session = try await uploads.acquire(id, repository: repository)
+        let size: Int64
         do {
             try checkRange(request, session: session, id: id)
             // Bytes no byte of which is written past a limit: the blob's own, and (with
             // --max-size) what all sessions hold together.
             let limits = uploads.limits
             let others = await uploads.bytesHeld() - session.size
-            var size = session.size
             if let length = declaredLength(request) {
-                try limits.checkBlobSize(size + length)
-                try limits.checkUploadBytes(others + size + length)
+                try limits.checkBlobSize(session.size + length)
+                try limits.checkUploadBytes(others + session.size + length)
             }
-            let appender = try UploadAppender(path: session.dataPath)
+            let appender: any UploadAppender
+            do { appender = try await uploads.store.appender(session.id) } catch { throw Self.uploadError(error) }
             for try await buffer in request.body {
-                size += Int64(buffer.readableBytes)
-                try limits.checkBlobSize(size)
-                try limits.checkUploadBytes(others + size)
-                try appender.append(buffer)
+                let total = appender.size + Int64(buffer.readableBytes)
+                try limits.checkBlobSize(total)
+                try limits.checkUploadBytes(others + total)
+                do { try await appender.append(buffer) } catch { throw Self.uploadError(error) }
             }
+            size = appender.size
             await uploads.release(session)
         } catch let error as OCIError where error.status == 413 || error.status == 507 {
-            // Over a limit: the session cannot be finished, so its bytes go now.
+            // Over a limit, or no room left: the session cannot be finished, so its bytes go now.
             await uploads.remove(session)
             throw error
         } catch {
             await uploads.release(session)
             throw error
         }
-        let now = try await uploads.peek(id, repository: repository)
-        return .empty(.accepted, headers: progressHeaders(repository.value, id.value, size: now.size))
+        return .empty(.accepted, headers: progressHeaders(repository.value, id.value, size: size))
     }
 
     func finish(_ repository: RepositoryName, _ id: UploadSessionID, digest: OCIDigest, request: Request) async throws -> Response {
@@ -99,12 +101,10 @@ struct OCIUploadRoutes {
             try checkRange(request, session: session, id: id)
             let limits = uploads.limits
             if let length = declaredLength(request) { try limits.checkBlobSize(session.size + length) }
-            var s = try await VerifyingSink(store: store, digest: digest)
+            // The store copies what the session holds into a new blob, then the body follows.
+            var s = try await VerifyingSink(uploads: uploads.store, session: session.id, digest: digest)
             sink = s
-            if session.size > 0 {
-                try await UploadReader.forEachChunk(of: session.dataPath) { try await s.write($0) }
-            }
-            var size = session.size
+            var size = s.writer.bytesWritten
             for try await buffer in request.body {
                 size += Int64(buffer.readableBytes)
                 try limits.checkBlobSize(size)
@@ -123,7 +123,7 @@ struct OCIUploadRoutes {
         } catch let error as StoreError {
             sink?.abort()
             switch error {
-            case .digestMismatch, .sizeMismatch: await uploads.remove(session)
+            case .digestMismatch, .sizeMismatch, .uploadNotFound: await uploads.remove(session)
             default: await uploads.release(session)
             }
             throw error
@@ -144,7 +144,16 @@ struct OCIUploadRoutes {
 
     private func openSession(_ repository: RepositoryName) async throws -> Response {
         let id = try await uploads.create(repository: repository)
-        return .empty(.accepted, headers: progressHeaders(repository.value, id.uuidString.lowercased(), size: 0))
+        return .empty(.accepted, headers: progressHeaders(repository.value, id.value, size: 0))
+    }
+
+    /// A store failure while a chunk is appended: a full disk is 507 (and the session goes).
+    private static func uploadError(_ error: StoreError) -> OCIError {
+        switch error {
+        case .diskFull: OCIError(.blobUploadInvalid, error.description, status: 507)
+        case .uploadNotFound: OCIError(.blobUploadUnknown, error.description)
+        default: OCIFront.ociError(error)
+        }
     }
 
     /// The sha256 blob a digest names, if hoard has it.

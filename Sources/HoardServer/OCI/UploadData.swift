@@ -1,47 +1,6 @@
 import HoardOCI
 import HoardStore
 import NIOCore
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Appends request bytes to an upload session's `data` file.
-struct UploadAppender: ~Copyable {
-    let path: String
-    private let fd: Int32
-
-    init(path: String) throws(OCIError) {
-        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard fd >= 0 else { throw UploadAppender.failure("open", path) }
-        self.path = path
-    }
-
-    deinit { close(fd) }
-
-    func append(_ buffer: ByteBuffer) throws(OCIError) {
-        let failed = buffer.withUnsafeReadableBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return true
-                }
-                offset += n
-            }
-            return false
-        }
-        if failed { throw UploadAppender.failure("write", path) }
-    }
-
-    static func failure(_ operation: String, _ path: String) -> OCIError {
-        let code = errno  // before anything else can change it
-        if code == ENOSPC || code == EDQUOT {
-            return OCIError(.blobUploadInvalid, StoreError.diskFull(path: path).description, status: 507)
-        }
-        return OCIError(.blobUploadInvalid, "\(operation) \(path): \(String(cString: strerror(code)))", status: 500)
-    }
-}
 
 /// Feeds bytes to the store's writer and, for a digest of another algorithm (sha512), to a second
 /// hasher: the store names blobs by sha256, the client may have asked for sha512.
@@ -50,15 +9,21 @@ struct VerifyingSink {
     private var hasher: DigestHasher?
     let digest: OCIDigest
 
+    /// A new, empty blob (a monolithic upload).
     init(store: Store, digest: OCIDigest) async throws(StoreError) {
         self.digest = digest
-        if digest.algorithm == .sha256 {
-            writer = try await store.makeWriter(expectedDigest: try BlobDigest(parsing: digest.hex))
-            hasher = nil
-        } else {
-            writer = try await store.makeWriter()
-            hasher = DigestHasher(digest.algorithm)
-        }
+        writer = try await store.makeWriter(expectedDigest: try VerifyingSink.storeDigest(digest))
+        hasher = VerifyingSink.secondHasher(digest)
+    }
+
+    /// A blob that starts with an upload session's bytes, which the store copies (hashing them)
+    /// off the cooperative pool.
+    init(uploads: any BlobUploads, session: UploadID, digest: OCIDigest) async throws(StoreError) {
+        self.digest = digest
+        var hasher = VerifyingSink.secondHasher(digest)
+        writer = try await uploads.makeWriter(
+            from: session, expectedDigest: try VerifyingSink.storeDigest(digest), expectedSize: nil, hashing: &hasher)
+        self.hasher = hasher
     }
 
     mutating func write(_ buffer: ByteBuffer) async throws(StoreError) {
@@ -79,29 +44,16 @@ struct VerifyingSink {
     }
 
     func abort() { writer.cancel() }
-}
 
-/// Reads an upload session's `data` file in chunks.
-enum UploadReader {
-    static let chunkSize = 256 * 1024
+    /// The sha256 the store checks itself; nil for another algorithm (the second hasher checks it).
+    private static func storeDigest(_ digest: OCIDigest) throws(StoreError) -> BlobDigest? {
+        digest.algorithm == .sha256 ? try BlobDigest(parsing: digest.hex) : nil
+    }
 
-    static func forEachChunk(of path: String, _ body: (ByteBuffer) async throws -> Void) async throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw UploadAppender.failure("open", path) }
-        defer { close(fd) }
-        var buffer = ByteBufferAllocator().buffer(capacity: chunkSize)
-        while true {
-            buffer.clear()
-            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunkSize) { raw -> Int in
-                while true {
-                    let n = read(fd, raw.baseAddress, chunkSize)
-                    if n < 0 && errno == EINTR { continue }
-                    if n < 0 { throw UploadAppender.failure("read", path) }
-                    return n
-                }
-            }
-            if n == 0 { return }
-            try await body(buffer)
-        }
+    private static func secondHasher(_ digest: OCIDigest) -> DigestHasher? {
+        digest.algorithm == .sha256 ? nil : DigestHasher(digest.algorithm)
     }
 }
+
+/// The client's second digest is fed where the store copies a session's bytes.
+extension DigestHasher: UploadHasher {}

@@ -14,6 +14,9 @@ public final class FileBlobStore: BlobStore {
         self.io = BlobIO()
     }
 
+    /// Sessions under `tmp/uploads/`, their files read and written on the same pools.
+    public var uploads: any BlobUploads { FileBlobUploads(layout: layout, io: io) }
+
     public func size(of digest: BlobDigest) async throws(StoreError) -> Int64? {
         let path = layout.blobPath(digest)
         return try await io.run(path) { () throws(StoreError) in try POSIX.fileSize(path) }
@@ -42,7 +45,7 @@ public final class FileBlobStore: BlobStore {
     // MARK: Maintenance
 
     public func prepare() async throws(StoreError) {
-        for directory in [layout.blobsDirectory, layout.ingestDirectory] {
+        for directory in [layout.blobsDirectory, layout.ingestDirectory, layout.uploadsDirectory] {
             try POSIX.makeDirectories(directory)
         }
     }
