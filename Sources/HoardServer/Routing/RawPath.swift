@@ -6,7 +6,7 @@
 enum RawPath {
     /// The first segment: `fixture` of `/fixture/noarch/x`, `` of `//x` or `/`.
     static func firstSegment(_ path: String) -> Substring {
-        path.dropFirst().prefix { $0 != "/" }
+        (path.hasPrefix("/") ? path.dropFirst() : path[...]).prefix { $0 != "/" }
     }
 
     /// Whether `path` is `/<segment>` or lies under it (`/<segment>/…`), as sent.
