@@ -5,8 +5,8 @@ import Logging
 import NIOPosix
 
 /// The OCI distribution front (`/v2/…`) and its token endpoint (`/token`): parses the request
-/// into an `OCIRoute` before anything touches the store, checks auth, and answers every failure
-/// with the spec's JSON error body.
+/// into an `OCIRoute` before anything touches the store and checks auth; every failure is thrown,
+/// and `ErrorResponses.oci` answers it with the spec's JSON error body.
 struct OCIFront: Sendable {
     let store: Store
     let auth: OCIAuthenticator
