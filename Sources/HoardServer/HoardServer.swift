@@ -127,7 +127,7 @@ public struct HoardApplication: Sendable {
             tagTTL: settings.registryTagTTL, logger: logger)
         let oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: conda, bcrypt: bcrypt, logger: logger)
         return Application(
-            responder: HoardResponder(store: store, conda: conda, logger: logger, oci: oci),
+            router: HoardRouter(store: store, conda: conda, oci: oci, logger: logger).build(),
             server: try TLSSetup.serverBuilder(settings.tls),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [

@@ -19,40 +19,31 @@ struct CondaFront: Sendable {
 
     static let immutable = "public, max-age=31536000, immutable"
 
-    /// Whether the path's first segment names a configured channel (else the request is not ours).
-    func owns(_ path: String) -> Bool {
-        let first = path.dropFirst().prefix { $0 != "/" }
-        return channels[String(first)] != nil
-    }
-
-    func respond(to request: Request, path rawPath: String) async -> Response {
-        let path: CondaRequestPath
-        do {
-            path = try CondaRequestPath.parse(rawPath: rawPath)
-        } catch {
-            return .text(error.httpStatus == 400 ? .badRequest : .notFound, "\(error)\n")
-        }
-        guard let channel = channels[path.channel.rawValue] else { return unknownChannel(path.channel.rawValue) }
+    /// Answers `/<channel>/…`, parsed from the raw path. Throws what `ErrorResponses` answers:
+    /// `UnknownChannel` when the first segment names no configured channel (whatever the
+    /// method), `MethodNotAllowed` for anything but GET and HEAD, the path's and the pull's errors.
+    func respond(to request: Request) async throws -> Response {
+        let rawPath = request.uri.path
+        guard channels[String(RawPath.firstSegment(rawPath))] != nil else { throw unknownChannel(rawPath) }
+        guard request.method == .get || request.method == .head else { throw MethodNotAllowed(allow: "GET, HEAD") }
+        let path = try CondaRequestPath.parse(rawPath: rawPath)
+        guard let channel = channels[path.channel.rawValue] else { throw unknownChannel(rawPath) }
         let label = path.label?.rawValue ?? ""
-        do {
-            switch path.file {
-            case .channeldata:
-                return try await document(DocumentKey(channel: channel.name, label: label, subdir: "", kind: .channeldata), channel: channel, request: request)
-            case .subdir(let subdir, let file):
-                let subdir = subdir.rawValue
-                switch file {
-                case .repodata(let variant):
-                    return try await repodata(variant, channel: channel, label: label, subdir: subdir, request: request)
-                case .shardIndex:
-                    return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex), channel: channel, request: request)
-                case .shard(let hex):
-                    return try await shard(hex: hex, channel: channel, label: label, subdir: subdir, request: request)
-                case .package(let filename):
-                    return try await package(filename, channel: channel, label: label, subdir: subdir, request: request)
-                }
+        switch path.file {
+        case .channeldata:
+            return try await document(DocumentKey(channel: channel.name, label: label, subdir: "", kind: .channeldata), channel: channel, request: request)
+        case .subdir(let subdir, let file):
+            let subdir = subdir.rawValue
+            switch file {
+            case .repodata(let variant):
+                return try await repodata(variant, channel: channel, label: label, subdir: subdir, request: request)
+            case .shardIndex:
+                return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex), channel: channel, request: request)
+            case .shard(let hex):
+                return try await shard(hex: hex, channel: channel, label: label, subdir: subdir, request: request)
+            case .package(let filename):
+                return try await package(filename, channel: channel, label: label, subdir: subdir, request: request)
             }
-        } catch {
-            return errorResponse(error, path: rawPath)
         }
     }
 
@@ -215,26 +206,8 @@ struct CondaFront: Sendable {
 
     // MARK: Errors
 
-    func unknownChannel(_ name: String) -> Response {
-        .text(.notFound, "unknown channel '\(name)'; this hoard serves: \(channels.keys.sorted().joined(separator: ", "))\n")
-    }
-
-    private func errorResponse(_ error: any Error, path: String) -> Response {
-        if let error = error as? PackageExpectations.Unavailable {
-            logger.error("refused a package that cannot be verified", metadata: ["path": "\(path)", "error": "\(error)"])
-            return .text(.serviceUnavailable, "cannot verify this package: \(error)\n")
-        }
-        if let error = error as? UpstreamError {
-            if error.isNotFound { return .text(.notFound, "not found upstream: \(error)\n") }
-            logger.warning("upstream failed with nothing cached", metadata: ["path": "\(path)", "error": "\(error)"])
-            return .text(error.isTimeout ? .gatewayTimeout : .badGateway, "\(error)\n")
-        }
-        if let error = error as? StoreError, case .diskFull = error {
-            // Not the client's fault and not permanent: 503, so clients retry once space is freed.
-            logger.error("cache disk full; pull-through refused", metadata: ["path": "\(path)", "error": "\(error)"])
-            return .text(.serviceUnavailable, "hoard's cache disk is full, so this could not be pulled through (cached content is still served): \(error)\n")
-        }
-        logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
-        return .text(.internalServerError, "internal error: \(error)\n")
+    /// The answer for a path whose first segment is not a channel of this hoard.
+    func unknownChannel(_ rawPath: String) -> UnknownChannel {
+        UnknownChannel(name: RawPath.firstSegment(rawPath), served: Array(channels.keys))
     }
 }

@@ -13,19 +13,12 @@ enum OCIPrincipal: Sendable {
     case token(TokenClaims)
 }
 
-/// Why a request was refused; `response` is the 401 (or 429) to send.
+/// Why a request was refused: a 401 (or 429), answered by `ErrorResponses.oci`.
 struct OCIAuthFailure: Error, Sendable {
     let error: OCIError
     let challenge: String?
     /// Seconds the client must wait: set when it sent too many wrong credentials (429).
     var retryAfter: Int? = nil
-
-    var response: Response {
-        var headers: HTTPFields = [:]
-        if let challenge { headers[.wwwAuthenticate] = challenge }
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        return .oci(error, headers: headers)
-    }
 }
 
 /// Decides who may do what on the OCI front.

@@ -5,8 +5,8 @@ import Logging
 import NIOPosix
 
 /// The OCI distribution front (`/v2/…`) and its token endpoint (`/token`): parses the request
-/// into an `OCIRoute` before anything touches the store, checks auth, and answers every failure
-/// with the spec's JSON error body.
+/// into an `OCIRoute` before anything touches the store and checks auth; every failure is thrown,
+/// and `ErrorResponses.oci` answers it with the spec's JSON error body.
 struct OCIFront: Sendable {
     let store: Store
     let auth: OCIAuthenticator
@@ -34,44 +34,25 @@ struct OCIFront: Sendable {
             logger: logger)
     }
 
-    /// `client` is the peer's address (wrong credentials are counted against it).
-    func respond(to request: Request, client: String) async -> Response {
-        let route: OCIRoute
-        do {
-            route = try OCIRoute.parse(
-                method: request.method.rawValue, rawPath: request.uri.path, query: try OCIRoute.parseQuery(request.uri.query ?? ""))
-        } catch {
-            var headers: HTTPFields = [:]
-            if let allow = error.allowHeader { headers[.allow] = allow }
-            return .oci(error.ociError, headers: headers)
+    /// `client` is the peer's address (wrong credentials are counted against it). Throws what
+    /// `ErrorResponses.oci` answers with the spec's JSON error body.
+    func respond(to request: Request, client: String) async throws -> Response {
+        let route = try OCIRoute.parse(
+            method: request.method.rawValue, rawPath: request.uri.path, query: try OCIRoute.parseQuery(request.uri.query ?? ""))
+        if let refusal = mirror?.refusal(of: route) { throw refusal }
+        try await auth.authorize(route, request: request, client: client)
+        var response: Response
+        if let mirrored = try await mirror?.respond(to: route, request: request) {
+            response = mirrored
+        } else {
+            response = try await dispatch(route, request: request)
         }
-        if let refusal = mirror?.refusal(of: route) { return .oci(refusal) }
-        do {
-            try await auth.authorize(route, request: request, client: client)
-            var response: Response
-            if let mirrored = try await mirror?.respond(to: route, request: request) {
-                response = mirrored
-            } else {
-                response = try await dispatch(route, request: request)
-            }
-            response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
-            return response
-        } catch let failure as OCIAuthFailure {
-            return failure.response
-        } catch let error as OCIError {
-            return .oci(error)
-        } catch let error as OCIResponseError {
-            return .oci(error.error, headers: error.headers)
-        } catch let error as StoreError {
-            return .oci(Self.ociError(error))
-        } catch {
-            logger.error("OCI request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return .oci(OCIError(.unsupported, "internal error: \(error)", status: 500))
-        }
+        response.headers[.dockerDistributionAPIVersion] = "registry/2.0"
+        return response
     }
 
-    func respondToken(to request: Request, client: String) async -> Response {
-        await TokenRoute(auth: auth).respond(to: request, client: client)
+    func respondToken(to request: Request, client: String) async throws -> Response {
+        try await TokenRoute(auth: auth).respond(to: request, client: client)
     }
 
     private func dispatch(_ route: OCIRoute, request: Request) async throws -> Response {
@@ -111,23 +92,6 @@ struct OCIFront: Sendable {
             return try await upload.cancel(name, id)
         case .referrers(let name, let digest, let artifactType):
             return try await listings.referrers(name, digest, artifactType: artifactType)
-        }
-    }
-
-    static func ociError(_ error: StoreError) -> OCIError {
-        switch error {
-        case .digestMismatch(let expected, let actual):
-            OCIError(.digestInvalid, "the uploaded bytes hash to \(actual), not \(expected); nothing was stored")
-        case .sizeMismatch:
-            OCIError(.sizeInvalid, error.description)
-        case .invalidDigest:
-            OCIError(.digestInvalid, error.description)
-        case .blobNotFound:
-            OCIError(.blobUnknown, error.description)
-        case .diskFull:
-            OCIError(.unsupported, error.description, status: 507)
-        default:
-            OCIError(.unsupported, error.description, status: 500)
         }
     }
 }

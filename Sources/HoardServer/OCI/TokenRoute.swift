@@ -10,8 +10,8 @@ import Hummingbird
 struct TokenRoute {
     let auth: OCIAuthenticator
 
-    func respond(to request: Request, client: String) async -> Response {
-        guard request.method == .get || request.method == .head else { return .methodNotAllowed(allow: "GET, HEAD") }
+    func respond(to request: Request, client: String) async throws -> Response {
+        guard request.method == .get || request.method == .head else { throw MethodNotAllowed(allow: "GET, HEAD") }
         let scopes: [Scope]
         do {
             scopes = try Scope.parseAll(query: try OCIRoute.parseQuery(request.uri.query ?? ""))
