@@ -113,22 +113,34 @@ public struct HoardApplication: Sendable {
                 store: store, worker: worker, timeout: settings.upstreamTimeout, maxDocumentSize: settings.maxDocumentSize),
             configuredTTL: settings.repodataTTL, logger: logger
         )
+        // The fast path's table: the fronts publish what they served, the handler repeats it.
+        let hot = settings.fastPath ? HotTable() : nil
         let conda = CondaFront(
             channels: Dictionary(settings.channels.map { ($0.name, $0) }) { $1 },
             store: store, documents: documents,
             expectations: PackageExpectations(store: store, documents: documents, worker: worker),
             fetcher: fetcher,
             upstreams: upstreams,
-            logger: logger
+            logger: logger,
+            hot: hot
         )
         let host = settings.host
         let pullThrough = settings.registries.isEmpty ? nil : OCIPullThrough(
             registries: settings.registries, client: registryClient, fetcher: fetcher, store: store,
             tagTTL: settings.registryTagTTL, logger: logger)
-        let oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: conda, bcrypt: bcrypt, logger: logger)
+        // The channels' OCI mirror answers under /v2/ with OCI headers: it publishes nothing.
+        var mirrored = conda
+        mirrored.hot = nil
+        var oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: mirrored, bcrypt: bcrypt, logger: logger)
+        oci.hot = hot
+        let fastPath = hot.map {
+            FastPathHandler.Shared(
+                table: $0, blobs: FastBlobSource(store: store), dates: FastDate(), serverName: "hoard/\(HoardVersion.string)",
+                sendfile: settings.tls == nil)
+        }
         return Application(
             responder: HoardResponder(store: store, conda: conda, logger: logger, oci: oci),
-            server: try TLSSetup.serverBuilder(settings.tls),
+            server: try TLSSetup.serverBuilder(settings.tls, fastPath: fastPath),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
                 MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger),

@@ -16,6 +16,8 @@ struct CondaFront: Sendable {
     /// Each channel's upstream, by channel name (the same the document cache uses).
     let upstreams: [String: any ChannelUpstream]
     let logger: Logger
+    /// The fast path's table (nil: fast path off); answers served from the store are published.
+    var hot: HotTable? = nil
 
     static let immutable = "public, max-age=31536000, immutable"
 
@@ -99,12 +101,18 @@ struct CondaFront: Sendable {
         } else {
             source = .file(try store.open(blob.digest).reader)
         }
-        return RepresentationResponse(
+        let validators = Validators(digestHex: blob.digest.hex, lastModified: snapshot.lastModified)
+        let response = RepresentationResponse(
             source: source,
-            validators: Validators(digestHex: blob.digest.hex, lastModified: snapshot.lastModified),
+            validators: validators,
             contentType: contentType,
             cacheControl: "public, max-age=\(snapshot.clientMaxAge)"
         ).respond(to: request)
+        hot?.publish(
+            answered: request, with: response, contentType: contentType,
+            body: blob.memory.map { .memory($0) } ?? .blob(blob.digest, size: blob.size), validators: validators,
+            expires: snapshot.validatedAt + snapshot.ttl)
+        return response
     }
 
     // MARK: Packages and shards
@@ -179,12 +187,15 @@ struct CondaFront: Sendable {
             return try await store.existingBlob(digest)
         }
         if fetcher.existing(fillKey) == nil, let record = try await stored(), let file = try? store.open(record.digest) {
-            return RepresentationResponse(
+            let validators = Validators(digestHex: record.digest.hex, lastModified: nil)
+            let response = RepresentationResponse(
                 source: .file(file.reader),
-                validators: Validators(digestHex: record.digest.hex, lastModified: nil),
+                validators: validators,
                 contentType: contentType,
                 cacheControl: Self.immutable
             ).respond(to: request)
+            hot?.publish(answered: request, with: response, contentType: contentType, body: .blob(record.digest, size: file.size), validators: validators)
+            return response
         }
         let fill = fetcher.fill(key: fillKey, lookup: stored, source: source) { record in
             try await store.index.setCondaFile(key, digest: record.digest)

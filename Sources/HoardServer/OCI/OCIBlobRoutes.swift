@@ -6,6 +6,8 @@ import Hummingbird
 /// `GET`/`HEAD`/`DELETE /v2/<name>/blobs/<digest>`, with single byte ranges.
 struct OCIBlobRoutes {
     let store: Store
+    /// The fast path's table: a blob served here is published (OCIFront adds the API version header).
+    var hot: HotTable? = nil
 
     func get(_ repository: RepositoryName, _ digest: OCIDigest, head: Bool, request: Request) async throws -> Response {
         guard let blob = try await OCIDigestResolver.blob(for: digest, in: store),
@@ -14,7 +16,11 @@ struct OCIBlobRoutes {
             throw OCIError(.blobUnknown, "blob \(digest) is unknown to \(repository)")
         }
         let file = try OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
-        return Self.serve(file, digest: digest.description, head: head, request: request)
+        let response = Self.serve(file, digest: digest.description, head: head, request: request)
+        hot?.publish(
+            answered: request, with: response, contentType: "application/octet-stream", body: .blob(blob, size: file.size),
+            validators: nil, extraHeaders: [.dockerDistributionAPIVersion: "registry/2.0"])
+        return response
     }
 
     /// Answers a blob GET/HEAD from a committed file, honouring a single byte range.
@@ -60,6 +66,8 @@ struct OCIBlobRoutes {
         else {
             throw OCIError(.blobUnknown, "blob \(digest) is unknown to \(repository)")
         }
+        // Unlinked from this repository: the fast path must stop answering for it.
+        hot?.remove(blob: blob)
         return .empty(.accepted)
     }
 }
