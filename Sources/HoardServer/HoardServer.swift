@@ -40,7 +40,9 @@ public struct HoardServer: Sendable {
         // here and takes at most one core, while file reads keep NIOThreadPool.singleton.
         let bcrypt = NIOThreadPool(numberOfThreads: 1)
         bcrypt.start()
-        let application = HoardApplication(server: self, upstream: upstream, worker: worker, bcrypt: bcrypt)
+        var application = HoardApplication(server: self, upstream: upstream, worker: worker, bcrypt: bcrypt)
+        // The fast path's table: the fronts publish what they served, the handler repeats it.
+        application.hot = settings.fastPath ? HotTable() : nil
         do {
             let result = try await body(application)
             try await upstream.shutdown()
@@ -76,6 +78,8 @@ public struct HoardApplication: Sendable {
     let worker: NIOThreadPool
     /// bcrypt's own pool (see `withServices`).
     let bcrypt: NIOThreadPool
+    /// What the fast path answers (nil: fast path off).
+    var hot: HotTable? = nil
 
     /// A channel's upstream: an OCI mirror for `oci://` and `oci+http://`, else an HTTP channel.
     static func channelUpstream(_ channel: CondaChannel, http: HTTPUpstream, registry: RegistryClient) throws -> any ChannelUpstream {
@@ -113,8 +117,6 @@ public struct HoardApplication: Sendable {
                 store: store, worker: worker, timeout: settings.upstreamTimeout, maxDocumentSize: settings.maxDocumentSize),
             configuredTTL: settings.repodataTTL, logger: logger
         )
-        // The fast path's table: the fronts publish what they served, the handler repeats it.
-        let hot = settings.fastPath ? HotTable() : nil
         let conda = CondaFront(
             channels: Dictionary(settings.channels.map { ($0.name, $0) }) { $1 },
             store: store, documents: documents,

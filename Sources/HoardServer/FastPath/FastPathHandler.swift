@@ -85,6 +85,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .passing:
                 context.fireChannelRead(data)
             case .answering(let head, let body):
+                shared.table.countHit()
                 send(head, body, context: context)
             case .idle:
                 break

@@ -16,6 +16,12 @@ final class HotTable: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Requests the fast path answered (for tests and comparison runs).
+    private let answered = Atomic<Int>(0)
+
+    var hits: Int { answered.load(ordering: .relaxed) }
+
+    func countHit() { answered.add(1, ordering: .relaxed) }
 
     init(maxEntries: Int = 16_384, maxHeldBytes: Int = 256 << 20) {
         self.maxEntries = max(1, maxEntries)
