@@ -38,10 +38,10 @@ let package = Package(
         // A small C API over simdjson (Debian libsimdjson-dev): repodata records at 300 MB scale.
         .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
 
-        // HTTP header fields: Cache-Control, HTTP dates, Range and Content-Range. No dependencies.
+        // HTTP header fields (Cache-Control, HTTP dates, Range, Content-Range) and percent-encoding. No dependencies.
         .target(name: "HoardHTTP"),
         // conda names, request paths, repodata info rewriting, records, zstd, CEP-16 shards.
-        .target(name: "HoardConda", dependencies: ["CZstd", "CSimdjson"]),
+        .target(name: "HoardConda", dependencies: ["HoardHTTP", "CZstd", "CSimdjson"]),
         // OCI digests, names, routes, manifests, errors, auth, conda-on-OCI naming.
         .target(
             name: "HoardOCI",
@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "HoardUpstream",
             dependencies: [
-                "HoardStore", "HoardOCI",
+                "HoardStore", "HoardOCI", "HoardHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

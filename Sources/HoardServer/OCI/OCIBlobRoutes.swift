@@ -3,7 +3,7 @@ import HoardOCI
 import HoardStore
 import Hummingbird
 
-/// `GET`/`HEAD`/`DELETE /v2/<name>/blobs/<digest>`, with single byte ranges.
+/// `GET`/`HEAD`/`DELETE /v2/<name>/blobs/<digest>`, with conditional GET and single byte ranges.
 struct OCIBlobRoutes {
     let store: Store
     /// The fast path's table: a blob served here is published (OCIFront adds the API version header).
@@ -23,41 +23,23 @@ struct OCIBlobRoutes {
         return response
     }
 
-    /// Answers a blob GET/HEAD from a committed file, honouring a single byte range.
+    /// Answers a blob GET/HEAD from a committed file through the one serving decision
+    /// (`ResponsePlan`), as packages are: the ETag is the digest, so If-None-Match gives 304 and
+    /// If-Range guards a resumed download; a 416 carries the spec's JSON error.
     static func serve(_ file: BlobFile, digest: String, head: Bool, request: Request) -> Response {
-        var headers: HTTPFields = [
-            .contentType: "application/octet-stream",
-            .dockerContentDigest: digest,
-            .eTag: "\"\(digest)\"",
-            .acceptRanges: "bytes",
+        serve(.file(file.reader), digest: digest, head: head, request: request)
+    }
+
+    static func serve(_ source: RepresentationResponse.Source, digest: String, head: Bool, request: Request) -> Response {
+        RepresentationResponse(
+            source: source,
+            validators: Validators(etag: "\"\(digest)\"", lastModified: nil),
+            contentType: "application/octet-stream",
             // Content-addressed: the bytes behind this URL never change.
-            .cacheControl: "max-age=31536000",
-        ]
-        let size = file.size
-        // An empty blob has no byte to range over: always the whole (empty) body.
-        guard size > 0 else {
-            headers[.contentLength] = "0"
-            return Response(status: .ok, headers: headers, body: ResponseBody())
-        }
-        let range: ClosedRange<Int64>
-        let status: HTTPResponse.Status
-        switch ByteRange(header: request.headers[.range], size: size) {
-        case .whole:
-            status = .ok
-            range = 0...(size - 1)
-        case .partial(let start, let end):
-            status = .partialContent
-            range = start...end
-            headers[.contentRange] = ContentRange.bytes(start: start, end: end, size: size)
-        case .unsatisfiable:
-            headers[.contentRange] = ContentRange.unsatisfied(size: size)
-            return .oci(OCIError(.blobUnknown, "range \(request.headers[.range] ?? "") is outside the blob of \(size) bytes", status: 416), headers: headers)
-        }
-        headers[.contentLength] = String(range.count)
-        if head {
-            return Response(status: status, headers: headers, body: ResponseBody())
-        }
-        return Response(status: status, headers: headers, body: OCIBlobResponse.body(file, range: range))
+            cacheControl: "max-age=31536000",
+            extraHeaders: [.dockerContentDigest: digest],
+            errorFormat: .oci
+        ).respond(method: head ? .head : .get, headers: request.headers)
     }
 
     func delete(_ repository: RepositoryName, _ digest: OCIDigest) async throws -> Response {
