@@ -137,7 +137,7 @@ public struct HoardApplication: Sendable {
         oci.hot = hot
         let fastPath = hot.map {
             FastPathHandler.Shared(
-                table: $0, blobs: FastBlobSource(store: store), dates: FastDate(), serverName: "hoard/\(HoardVersion.string)",
+                table: $0, dates: FastDate(), serverName: "hoard/\(HoardVersion.string)",
                 sendfile: settings.tls == nil)
         }
         return Application(
@@ -145,7 +145,7 @@ public struct HoardApplication: Sendable {
             server: try TLSSetup.serverBuilder(settings.tls, fastPath: fastPath),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
-                MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger),
+                MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger, hot: hot),
                 UploadJanitor(uploads: oci.uploads, interval: .seconds(300)),
             ],
             onServerRunning: { channel in

@@ -1,72 +1,49 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The seam between hoard and where blob bytes live: immutable blobs named by their sha256.
 ///
-/// `FileBlobStore` keeps them on a local file system; another implementation (an S3-compatible
-/// bucket shared by several nodes) must keep the same promises: a blob is visible only once its
-/// bytes are complete and verified, and it never changes.
+/// `FileBlobStore` keeps them on a local file system; another backend (an in-memory one for
+/// tests, an S3-compatible bucket shared by several nodes) keeps the same promises: a blob is
+/// visible only once its bytes are complete and verified, it never changes, and a reader opened
+/// on it keeps reading the same bytes even if the blob is deleted meanwhile.
+///
+/// Nothing outside this target knows how a backend stores bytes: callers get readers and
+/// writers, never paths or descriptors (except `BlobReader.fileHandle()`, for sendfile).
 public protocol BlobStore: Sendable {
     /// The size of a committed blob, or nil when it is absent.
-    func size(of digest: BlobDigest) throws(StoreError) -> Int64?
-    /// Opens a committed blob for positional reads.
-    func open(_ digest: BlobDigest) throws(StoreError) -> BlobFile
-    /// Starts an ingest; `commit()` on the writer verifies and publishes the blob.
-    func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) throws(StoreError) -> BlobWriter
+    func size(of digest: BlobDigest) async throws(StoreError) -> Int64?
+    /// Opens a committed blob for positional reads; `.blobNotFound` when it is absent.
+    func open(_ digest: BlobDigest) async throws(StoreError) -> any BlobReader
+    /// Starts an ingest; `commit()` on the writer verifies and publishes the blob. With a size,
+    /// a blob that cannot fit is refused before its first byte (`.diskFull`).
+    func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) async throws(StoreError) -> any BlobWriter
     /// Removes a blob; removing an absent blob is not an error.
-    func delete(_ digest: BlobDigest) throws(StoreError)
-    /// Calls `body` for every stored blob file, with its name as found (it may not be a digest).
-    func walk(_ body: (BlobStoreEntry) throws -> Void) throws
+    func delete(_ digest: BlobDigest) async throws(StoreError)
+
+    // MARK: Maintenance (recovery, verify)
+
+    /// Creates whatever the backend needs before its first write. Called when a store is opened
+    /// for writing, after the check for a missing blob volume (which must find it as it was).
+    func prepare() async throws(StoreError)
+    /// Removes what unfinished ingests left behind (a crash); returns how many there were.
+    func removeLeftovers() async throws(StoreError) -> Int
+    /// Everything the backend holds where blobs live, including what is not a blob (its
+    /// `digest` is then nil): what recovery adopts and what verify checks.
+    func entries() async throws(StoreError) -> [BlobStoreEntry]
+    /// Removes an entry `entries()` listed that is not a blob (`verify --repair`).
+    func removeForeign(_ entry: BlobStoreEntry) async throws(StoreError)
 }
 
-/// One file found under the blob directory by `walk`.
-public struct BlobStoreEntry: Sendable {
-    /// The digest its name spells, or nil when the name is not a digest in its right fan-out.
+/// One thing found where blobs live, by `BlobStore.entries()`.
+public struct BlobStoreEntry: Sendable, Hashable {
+    /// The digest its name spells, or nil when it is not a blob (a name that is not a digest, a
+    /// digest in the wrong place, something that is not a regular file).
     public let digest: BlobDigest?
-    public let path: String
+    /// Where the backend keeps it, for reports (a path for files, a key for a bucket).
+    public let location: String
     public let size: Int64
-}
 
-/// Blobs as files at `<root>/blobs/sha256/<first two hex>/<64 hex>`.
-public struct FileBlobStore: BlobStore {
-    public let layout: StoreLayout
-
-    public init(layout: StoreLayout) { self.layout = layout }
-
-    public func size(of digest: BlobDigest) throws(StoreError) -> Int64? {
-        try POSIX.fileSize(layout.blobPath(digest))
-    }
-
-    public func open(_ digest: BlobDigest) throws(StoreError) -> BlobFile {
-        do {
-            return try BlobFile(digest: digest, path: layout.blobPath(digest))
-        } catch .io(_, _, let code) where code == ENOENT {
-            throw .blobNotFound(digest)
-        }
-    }
-
-    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) throws(StoreError) -> BlobWriter {
-        try BlobWriter(layout: layout, expectedDigest: expectedDigest, expectedSize: expectedSize)
-    }
-
-    public func delete(_ digest: BlobDigest) throws(StoreError) {
-        try POSIX.unlinkIfPresent(layout.blobPath(digest))
-    }
-
-    public func walk(_ body: (BlobStoreEntry) throws -> Void) throws {
-        for fanout in try POSIX.listDirectory(layout.blobsDirectory).sorted() {
-            let directory = layout.blobsDirectory + "/" + fanout
-            guard POSIX.isDirectory(directory) else {
-                try body(BlobStoreEntry(digest: nil, path: directory, size: try POSIX.fileSize(directory) ?? 0))
-                continue
-            }
-            for name in try POSIX.listDirectory(directory).sorted() {
-                let path = directory + "/" + name
-                let digest = (try? BlobDigest(parsing: name)).flatMap { $0.prefix == fanout ? $0 : nil }
-                let size = try POSIX.fileSize(path)
-                try body(BlobStoreEntry(digest: size == nil ? nil : digest, path: path, size: size ?? 0))
-            }
-        }
+    public init(digest: BlobDigest?, location: String, size: Int64) {
+        self.digest = digest
+        self.location = location
+        self.size = size
     }
 }

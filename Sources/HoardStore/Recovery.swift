@@ -18,7 +18,7 @@ public struct RecoveryReport: Sendable, Equatable {
 }
 
 /// Brings a store back to its invariants after an unclean stop: no partial file can ever be
-/// served (partials live only in `tmp/ingest`), and the index names only blobs that exist.
+/// served (partials live only where the backend keeps unfinished ingests), and the index names only blobs that exist.
 ///
 /// A blob file under `blobs/` was renamed there only after its digest was verified, so one with
 /// a valid name and no row is complete: it is adopted rather than thrown away. Files whose names
@@ -28,15 +28,11 @@ struct Recovery {
 
     func run() async throws -> RecoveryReport {
         var report = RecoveryReport()
-        let layout = store.layout
-        for name in try POSIX.listDirectory(layout.ingestDirectory) {
-            try POSIX.removeTree(layout.ingestDirectory + "/" + name)
-            report.leftoverTempFiles += 1
-        }
+        report.leftoverTempFiles = try await store.blobs.removeLeftovers()
 
         let rows = try await store.index.allBlobs()
         var onDisk: [BlobDigest: Int64] = [:]
-        try store.blobs.walk { entry in
+        for entry in try await store.blobs.entries() {
             if let digest = entry.digest { onDisk[digest] = entry.size }
         }
 

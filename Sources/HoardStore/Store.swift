@@ -3,52 +3,58 @@ import GRDB
 import Logging
 import NIOCore
 
-/// The store: blobs on disk plus the index that names them, opened by one process at a time.
+/// The store: blobs (behind `BlobStore`) plus the index that names them, opened by one process
+/// at a time.
 ///
 /// Opening it recovers from whatever a crash left behind (see `Recovery`), so every command that
 /// opens a store sees a valid one.
 public final class Store: Sendable {
     public let layout: StoreLayout
-    public let blobs: FileBlobStore
+    public let blobs: any BlobStore
     public let index: StoreIndex
     public let logger: Logger
     private let lock: StoreLock
     private let accesses = AccessRecorder()
 
     /// Opens (creating if needed) the store at `root`, takes its lock and runs crash recovery.
+    /// Blobs live in `blobs` when given (another backend), else in files under `root`
+    /// (`FileBlobStore`); the index and the lock are always under `root`.
     ///
     /// When the index names blobs but the blob directory is missing or holds none of them (an
     /// unmounted blob volume), recovery would drop every row: this throws `blobVolumeMissing`
     /// instead, unless `acceptMissingBlobs` says the loss is intended.
     public static func open(
-        root: String, acceptMissingBlobs: Bool = false, logger: Logger = Logger(label: "hoard.store")
+        root: String, blobs: (any BlobStore)? = nil, acceptMissingBlobs: Bool = false,
+        logger: Logger = Logger(label: "hoard.store")
     ) async throws -> Store {
         let layout = StoreLayout(root: root)
         try POSIX.makeDirectories(layout.root)
         let lock = try StoreLock(path: layout.lockPath, root: layout.root)
-        // Checked before the index is opened for writing or any directory under the root is
-        // created, so that a refused start changes nothing and a missing mount point stays missing.
-        let volume = try await BlobVolumeCheck(layout: layout).run()
-        if case .absent(let count) = volume {
-            guard acceptMissingBlobs else {
-                throw StoreError.blobVolumeMissing(directory: layout.blobsDirectory, indexedBlobs: count)
+        let blobs = blobs ?? FileBlobStore(layout: layout)
+        if blobs is FileBlobStore {
+            // Checked before the index is opened for writing or any directory under the root is
+            // created, so that a refused start changes nothing and a missing mount point stays missing.
+            let volume = try await BlobVolumeCheck(layout: layout).run()
+            if case .absent(let count) = volume {
+                guard acceptMissingBlobs else {
+                    throw StoreError.blobVolumeMissing(directory: layout.blobsDirectory, indexedBlobs: count)
+                }
+                logger.warning("the blob directory holds none of the indexed blobs; dropping their rows as --accept-missing-blobs asks",
+                               metadata: ["directory": "\(layout.blobsDirectory)", "indexed_blobs": "\(count)"])
             }
-            logger.warning("the blob directory holds none of the indexed blobs; dropping their rows as --accept-missing-blobs asks",
-                           metadata: ["directory": "\(layout.blobsDirectory)", "indexed_blobs": "\(count)"])
         }
-        for directory in [layout.blobsDirectory, layout.ingestDirectory, layout.uploadsDirectory] {
-            try POSIX.makeDirectories(directory)
-        }
+        try await blobs.prepare()
+        try POSIX.makeDirectories(layout.uploadsDirectory)
         let index = try StoreIndex(path: layout.indexPath)
-        let store = Store(layout: layout, index: index, lock: lock, logger: logger)
+        let store = Store(layout: layout, blobs: blobs, index: index, lock: lock, logger: logger)
         let report = try await Recovery(store: store).run()
         if !report.isEmpty { logger.notice("recovered the store after an unclean stop", metadata: report.metadata) }
         return store
     }
 
-    private init(layout: StoreLayout, index: StoreIndex, lock: StoreLock, logger: Logger) {
+    private init(layout: StoreLayout, blobs: any BlobStore, index: StoreIndex, lock: StoreLock, logger: Logger) {
         self.layout = layout
-        self.blobs = FileBlobStore(layout: layout)
+        self.blobs = blobs
         self.index = index
         self.lock = lock
         self.logger = logger
@@ -58,13 +64,13 @@ public final class Store: Sendable {
 
     /// Starts an ingest. Give the digest and size when they are known: a mismatch is then caught
     /// before anything is published.
-    public func makeWriter(expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil) throws(StoreError) -> BlobWriter {
-        try blobs.makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
+    public func makeWriter(expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil) async throws(StoreError) -> any BlobWriter {
+        try await blobs.makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
     }
 
     /// Commits a writer's blob, then records it in the index (blob first, then row).
     @discardableResult
-    public func commit(_ writer: BlobWriter, pinned: Bool = false) async throws -> BlobRecord {
+    public func commit(_ writer: any BlobWriter, pinned: Bool = false) async throws -> BlobRecord {
         let (digest, size) = try await writer.commit()
         do {
             try await index.recordBlob(digest, size: size, pinned: pinned)
@@ -85,11 +91,11 @@ public final class Store: Sendable {
         if let expectedDigest, let existing = try await existingBlob(expectedDigest) {
             return existing
         }
-        let writer = try makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
+        let writer = try await makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
         do {
-            for try await chunk in chunks { try writer.write(chunk) }
+            for try await chunk in chunks { try await writer.write(chunk) }
         } catch {
-            writer.abort()
+            writer.cancel()
             throw error
         }
         return try await commit(writer, pinned: pinned)
@@ -106,8 +112,8 @@ public final class Store: Sendable {
             if pinned && !existing.pinned { try await index.setPinned(digest, true) }
             return existing
         }
-        let writer = try makeWriter(expectedDigest: digest, expectedSize: Int64(bytes.count))
-        try writer.write(bytes)
+        let writer = try await makeWriter(expectedDigest: digest, expectedSize: Int64(bytes.count))
+        try await writer.write(ByteBuffer(bytes: bytes))
         return try await commit(writer, pinned: pinned)
     }
 
@@ -116,15 +122,15 @@ public final class Store: Sendable {
     /// The blob's record when both its row and its file are present.
     public func existingBlob(_ digest: BlobDigest) async throws -> BlobRecord? {
         guard let record = try await index.blob(digest) else { return nil }
-        guard try blobs.size(of: digest) != nil else { return nil }
+        guard try await blobs.size(of: digest) != nil else { return nil }
         return record
     }
 
     /// Opens a blob for reading and notes the access for eviction.
-    public func open(_ digest: BlobDigest) throws(StoreError) -> BlobFile {
-        let file = try blobs.open(digest)
+    public func open(_ digest: BlobDigest) async throws(StoreError) -> any BlobReader {
+        let reader = try await blobs.open(digest)
         accesses.record(digest)
-        return file
+        return reader
     }
 
     public func contains(_ digest: BlobDigest) async throws -> Bool {
@@ -141,7 +147,7 @@ public final class Store: Sendable {
     /// Removes blobs: their rows (and every name pointing at them) first, then the files.
     public func remove(_ digests: [BlobDigest]) async throws {
         try await index.removeBlobs(digests)
-        for digest in digests { try blobs.delete(digest) }
+        for digest in digests { try await blobs.delete(digest) }
     }
 
     /// Blob count and bytes, from the index.

@@ -12,8 +12,9 @@ public struct VerifyReport: Sendable {
     public var missing: [BlobDigest] = []
     /// Complete, correct blob files the index does not name.
     public var orphaned: [BlobDigest] = []
-    /// Files under `blobs/` that are not named as blobs at all.
-    public var foreign: [String] = []
+    /// Files under `blobs/` that are not named as blobs at all (where they are).
+    public var foreign: [String] { foreignEntries.map(\.location) }
+    var foreignEntries: [BlobStoreEntry] = []
     /// Index rows whose recorded size differs from the file.
     public var wrongSize: [BlobDigest] = []
     public var repaired = false
@@ -39,7 +40,7 @@ public struct VerifyReport: Sendable {
 public struct Verifier: Sendable {
     public let layout: StoreLayout
     public let parallelism: Int
-    private let blobs: FileBlobStore
+    private let blobs: any BlobStore
     private let rows: any BlobRowSource
     private let store: Store?
     private let settle: Duration
@@ -75,14 +76,14 @@ public struct Verifier: Sendable {
         // renamed, so it can only show up as a file without a row, which is checked again below.
         let rows = Dictionary(uniqueKeysWithValues: try await self.rows.allBlobs().map { ($0.digest, $0) })
         var files: [(BlobDigest, Int64)] = []
-        try blobs.walk { entry in
-            if let digest = entry.digest { files.append((digest, entry.size)) } else { report.foreign.append(entry.path) }
+        for entry in try await blobs.entries() {
+            if let digest = entry.digest { files.append((digest, entry.size)) } else { report.foreignEntries.append(entry) }
         }
         let onDisk = Set(files.map(\.0))
         var missingCandidates = rows.keys.filter { !onDisk.contains($0) }
         var orphanCandidates: [(BlobDigest, Int64)] = []
 
-        for (digest, size, ok) in try await Self.hash(files, layout: layout, parallelism: parallelism) {
+        for (digest, size, ok) in try await Self.hash(files, in: blobs, parallelism: parallelism) {
             guard let ok else {
                 // Removed while we looked (eviction): missing only if its row stays.
                 if rows[digest] != nil { missingCandidates.append(digest) }
@@ -102,7 +103,7 @@ public struct Verifier: Sendable {
         if store == nil, !orphanCandidates.isEmpty { try await Task.sleep(for: settle) }
         for (digest, size) in orphanCandidates {
             let row: BlobRecord? = try await self.rows.blob(digest)
-            let stillThere: Int64? = try blobs.size(of: digest)
+            let stillThere: Int64? = try await blobs.size(of: digest)
             if let row {
                 if row.size != size { report.wrongSize.append(digest) }
             } else if stillThere != nil {
@@ -111,7 +112,7 @@ public struct Verifier: Sendable {
         }
         for digest in missingCandidates {
             let row: BlobRecord? = try await self.rows.blob(digest)
-            let file: Int64? = try blobs.size(of: digest)
+            let file: Int64? = try await blobs.size(of: digest)
             if row != nil && file == nil { report.missing.append(digest) }
         }
         report.corrupt.sort()
@@ -122,13 +123,13 @@ public struct Verifier: Sendable {
         if repair, let store {
             try await store.remove(report.corrupt)
             try await store.index.removeBlobs(report.missing)
-            for path in report.foreign { try POSIX.removeTree(path) }
+            for entry in report.foreignEntries { try await store.blobs.removeForeign(entry) }
             for digest in report.orphaned {
-                guard let size = try store.blobs.size(of: digest) else { continue }
+                guard let size = try await store.blobs.size(of: digest) else { continue }
                 try await store.index.recordBlob(digest, size: size)
             }
             for digest in report.wrongSize {
-                guard let size = try store.blobs.size(of: digest) else { continue }
+                guard let size = try await store.blobs.size(of: digest) else { continue }
                 try await store.index.setSize(digest, size)
             }
             report.repaired = true
@@ -136,10 +137,10 @@ public struct Verifier: Sendable {
         return report
     }
 
-    /// Hashes files with at most `parallelism` in flight; each result says whether the bytes match
-    /// the name (nil: the file was gone by then).
+    /// Hashes blobs with at most `parallelism` in flight; each result says whether the bytes
+    /// match the name (nil: the blob was gone by then).
     private static func hash(
-        _ files: [(BlobDigest, Int64)], layout: StoreLayout, parallelism: Int
+        _ files: [(BlobDigest, Int64)], in blobs: any BlobStore, parallelism: Int
     ) async throws -> [(BlobDigest, Int64, Bool?)] {
         try await withThrowingTaskGroup(of: (BlobDigest, Int64, Bool?).self) { group in
             var results: [(BlobDigest, Int64, Bool?)] = []
@@ -148,9 +149,8 @@ public struct Verifier: Sendable {
             while true {
                 while next < files.count && next - results.count < parallelism {
                     let (digest, size) = files[next]
-                    let path = layout.blobPath(digest)
                     next += 1
-                    group.addTask { (digest, size, try await hashOffThePool(path: path, digest: digest)) }
+                    group.addTask { (digest, size, try await hashMatches(digest, in: blobs)) }
                 }
                 guard let result = try await group.next() else { break }
                 results.append(result)
@@ -159,25 +159,22 @@ public struct Verifier: Sendable {
         }
     }
 
-    /// Reading and hashing block: they run on NIO's thread pool, not the cooperative one.
-    private static func hashOffThePool(path: String, digest: BlobDigest) async throws -> Bool? {
-        try await NIOThreadPool.singleton.runIfActive { try hashMatches(path: path, digest: digest) }
-    }
-
-    /// Streams a file through sha256 with a 1 MiB buffer; nil when the file is gone.
-    static func hashMatches(path: String, digest: BlobDigest) throws -> Bool? {
-        guard let fd = try POSIX.openIfPresent(path, O_RDONLY) else { return nil }
-        defer { close(fd) }
-        var hasher = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var offset: Int64 = 0
-        while true {
-            let n = try POSIX.pread(fd, into: buffer, offset: offset, path: path)
-            if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-            offset += Int64(n)
+    /// Whether the blob's bytes hash to its name; nil when it is gone. Hashing a whole blob
+    /// blocks: it runs on NIO's shared thread pool (verify is a command, or `--repair` beside no
+    /// server), not on the cooperative one.
+    static func hashMatches(_ digest: BlobDigest, in blobs: any BlobStore) async throws -> Bool? {
+        let reader: any BlobReader
+        do {
+            reader = try await blobs.open(digest)
+        } catch .blobNotFound {
+            return nil
         }
-        return BlobDigest(hasher.finalize()) == digest
+        return try await NIOThreadPool.singleton.runIfActive {
+            try reader.withContiguousBytes { bytes in
+                var hasher = SHA256()
+                hasher.update(bufferPointer: bytes)
+                return BlobDigest(hasher.finalize()) == digest
+            }
+        }
     }
 }

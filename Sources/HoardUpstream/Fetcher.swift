@@ -77,11 +77,11 @@ public final class Fetcher: Sendable {
         _ fill: Fill, lookup: @Sendable () async throws -> BlobRecord?,
         source makeSource: @Sendable () async throws -> FillSource, onCommit: @Sendable (BlobRecord) async throws -> Void
     ) async {
-        var writer: BlobWriter?
+        var writer: (any BlobWriter)?
         var url = fill.key
         do {
             if let record = try await lookup() {
-                fill.started(Fill.Head(size: record.size, tempPath: store.layout.blobPath(record.digest), expectedDigest: record.digest))
+                fill.started(Fill.Head(size: record.size, reader: try await store.open(record.digest), expectedDigest: record.digest))
                 fill.committed(record)
                 return
             }
@@ -103,13 +103,13 @@ public final class Fetcher: Sendable {
             if let expected = source.expectedSize, let announced = response.contentLength, expected != announced {
                 throw UpstreamError.integrity(url: url, detail: "Content-Length \(announced) differs from the expected size \(expected)")
             }
-            let newWriter = try store.makeWriter(expectedDigest: source.expectedDigest, expectedSize: size)
+            let newWriter = try await store.makeWriter(expectedDigest: source.expectedDigest, expectedSize: size)
             writer = newWriter
-            fill.started(Fill.Head(size: size, tempPath: newWriter.tempPath, expectedDigest: source.expectedDigest))
+            fill.started(Fill.Head(size: size, reader: try newWriter.makeTailReader(), expectedDigest: source.expectedDigest))
             do {
                 for try await chunk in response.body {
                     try check?.feed(chunk)
-                    try newWriter.write(chunk)
+                    try await newWriter.write(chunk)
                     fill.wrote(total: newWriter.bytesWritten)
                 }
                 try check?.finish()
@@ -126,7 +126,7 @@ public final class Fetcher: Sendable {
             fill.committed(record)
             logger.debug("filled from upstream", metadata: ["url": "\(url)", "digest": "\(record.digest)", "size": "\(record.size)"])
         } catch {
-            writer?.abort()
+            writer?.cancel()
             let reported = Self.describe(error, url: url)
             if case .status(_, let code) = reported as? UpstreamError, code == 404 {
                 logger.debug("upstream does not have it", metadata: ["url": "\(url)"])

@@ -4,16 +4,18 @@ import Synchronization
 /// One download into the store that any number of readers follow as it grows.
 ///
 /// The fill runs in a task of its own: a reader that goes away does not stop it. Readers may read
-/// the temp file up to `written` bytes, except the last byte, which becomes readable only once the
-/// whole blob is verified, so no reader can complete a response with bytes that failed it.
+/// the blob being written (through `Head.reader`, a tail reader) up to `written` bytes, except the
+/// last byte, which becomes readable only once the whole blob is verified, so no reader can
+/// complete a response with bytes that failed it.
 /// (Making the blob durable and naming it comes after; readers need not wait for that.)
 public final class Fill: Sendable {
     public let key: String
 
-    /// What a reader needs before it can answer: the size (when upstream said) and the file.
+    /// What a reader needs before it can answer: the size (when upstream said) and a reader of
+    /// the bytes as they are written (it stays readable once the blob is committed).
     public struct Head: Sendable {
         public let size: Int64?
-        public let tempPath: String
+        public let reader: any BlobReader
         public let expectedDigest: BlobDigest?
     }
 

@@ -83,8 +83,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try await Store.open(root: root)
         let cached = randomBytes(1000)
-        let writer = try store.makeWriter(expectedDigest: BlobDigest.of(cached))
-        try writer.write(ByteBuffer(bytes: cached))
+        let writer = try await store.makeWriter(expectedDigest: BlobDigest.of(cached))
+        try await writer.write(ByteBuffer(bytes: cached))
         let record = try await store.commit(writer, pinned: false)
 
         var settings = ServerSettings(maxSize: ByteSize(bytes: 1500))

@@ -2,6 +2,9 @@ import Crypto
 import Foundation
 import NIOCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import HoardStore
 
 @Suite struct IngestTests {
@@ -28,8 +31,8 @@ import Testing
         let chunks = stride(from: 0, to: bytes.count, by: 65536).map { ByteBuffer(bytes: bytes[$0..<min($0 + 65536, bytes.count)]) }
         let record = try await store.ingest(chunks.async, expectedDigest: digest, expectedSize: Int64(bytes.count))
         #expect(record.digest == digest)
-        let file = try store.open(digest)
-        #expect(try file.readAll(limit: 1 << 21) == bytes)
+        let reader = try await store.open(digest)
+        #expect(try await reader.readAll(limit: 1 << 21) == bytes)
     }
 
     @Test func digestMismatchKeepsNothingAndNamesBothDigests() async throws {
@@ -38,15 +41,15 @@ import Testing
         let bytes = randomBytes(10_000)
         let wrong = BlobDigest.of([1, 2, 3])
         let actual = BlobDigest(SHA256.hash(data: bytes))
-        let writer = try store.makeWriter(expectedDigest: wrong)
-        try writer.write(bytes)
+        let writer = try await store.makeWriter(expectedDigest: wrong)
+        try await writer.write(ByteBuffer(bytes: bytes))
         await #expect(throws: StoreError.digestMismatch(expected: wrong, actual: actual)) {
             try await store.commit(writer)
         }
         let message = StoreError.digestMismatch(expected: wrong, actual: actual).description
         #expect(message.contains(wrong.description) && message.contains(actual.description))
-        #expect(try store.blobs.size(of: actual) == nil)
-        #expect(try store.blobs.size(of: wrong) == nil)
+        #expect(try await store.blobs.size(of: actual) == nil)
+        #expect(try await store.blobs.size(of: wrong) == nil)
         #expect(try await store.index.blob(actual) == nil)
         #expect(filesIn(store.layout.ingestDirectory).isEmpty)
     }
@@ -54,14 +57,14 @@ import Testing
     @Test func sizeMismatchIsCaughtWhileWriting() async throws {
         let dir = TemporaryDirectory()
         let store = try await Store.open(root: dir.path)
-        let writer = try store.makeWriter(expectedSize: 10)
-        #expect(throws: StoreError.sizeMismatch(expected: 10, actual: 11)) {
-            try writer.write(randomBytes(11))
+        let writer = try await store.makeWriter(expectedSize: 10)
+        await #expect(throws: StoreError.sizeMismatch(expected: 10, actual: 11)) {
+            try await writer.write(ByteBuffer(bytes: randomBytes(11)))
         }
         #expect(filesIn(store.layout.ingestDirectory).isEmpty)
 
-        let short = try store.makeWriter(expectedSize: 10)
-        try short.write(randomBytes(5))
+        let short = try await store.makeWriter(expectedSize: 10)
+        try await short.write(ByteBuffer(bytes: randomBytes(5)))
         await #expect(throws: StoreError.sizeMismatch(expected: 10, actual: 5)) {
             try await store.commit(short)
         }
@@ -75,9 +78,9 @@ import Testing
         let digests = try await withThrowingTaskGroup(of: BlobDigest.self) { group in
             for _ in 0..<16 {
                 group.addTask {
-                    let writer = try store.makeWriter(expectedDigest: BlobDigest.of(bytes))
+                    let writer = try await store.makeWriter(expectedDigest: BlobDigest.of(bytes))
                     for start in stride(from: 0, to: bytes.count, by: 100_000) {
-                        try writer.write(Array(bytes[start..<min(start + 100_000, bytes.count)]))
+                        try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + 100_000, bytes.count)]))
                         await Task.yield()
                     }
                     return try await store.commit(writer).digest
@@ -90,7 +93,7 @@ import Testing
         #expect(filesIn(store.layout.fanoutDirectory(digest)) == [digest.hex])
         #expect(try await store.totals() == (1, Int64(bytes.count)))
         #expect(filesIn(store.layout.ingestDirectory).isEmpty)
-        #expect(try store.open(digest).readAll(limit: 3 << 20) == bytes)
+        #expect(try await store.open(digest).readAll(limit: 3 << 20) == bytes)
     }
 
     @Test func rangedReadsAndMissingBlobs() async throws {
@@ -98,14 +101,52 @@ import Testing
         let store = try await Store.open(root: dir.path)
         let bytes = Array("hello, content-addressed world".utf8)
         let record = try await store.ingest(bytes: bytes)
-        let file = try store.open(record.digest)
-        var buffer = [UInt8](repeating: 0, count: 7)
-        let n = try buffer.withUnsafeMutableBytes { try file.read(into: $0, at: 7) }
-        #expect(n == 7 && buffer == Array("content".utf8))
+        let reader = try await store.open(record.digest)
+        #expect(Array(buffer: try await reader.read(at: 7, count: 7)) == Array("content".utf8))
+        // Fewer bytes only at the end.
+        #expect(Array(buffer: try await reader.read(at: 25, count: 100)) == Array("world".utf8))
+        #expect(try await reader.read(at: 100, count: 10).readableBytes == 0)
         #expect(try await store.contains(record.digest))
         let absent = BlobDigest.of([9])
-        #expect(throws: StoreError.blobNotFound(absent)) { try store.open(absent) }
+        await #expect(throws: StoreError.blobNotFound(absent)) { try await store.open(absent) }
         #expect(try await !store.contains(absent))
+    }
+
+    @Test func aTailReaderFollowsAnIngestAndOutlivesItsCommit() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await Store.open(root: dir.path)
+        let bytes = randomBytes(300_000)
+        let writer = try await store.makeWriter(expectedDigest: BlobDigest.of(bytes), expectedSize: Int64(bytes.count))
+        let tail = try writer.makeTailReader()
+        try await writer.write(ByteBuffer(bytes: bytes[..<100_000]))
+        #expect(writer.bytesWritten == 100_000)
+        #expect(Array(buffer: try await tail.read(at: 0, count: 100_000)) == Array(bytes[..<100_000]))
+        try await writer.write(ByteBuffer(bytes: bytes[100_000...]))
+        #expect(try writer.withWrittenBytes { Array($0) } == bytes)
+        let record = try await store.commit(writer)
+        #expect(record.digest == BlobDigest.of(bytes) && record.size == 300_000)
+        // Renamed into place: the same reader reads on, and a new one opens the blob.
+        #expect(Array(buffer: try await tail.read(at: 250_000, count: 50_000)) == Array(bytes[250_000...]))
+        #expect(Array(buffer: try await writer.makeTailReader().read(at: 0, count: 10)) == Array(bytes[..<10]))
+        #expect(filesIn(store.layout.ingestDirectory).isEmpty)
+    }
+
+    @Test func aFileHandleIsTheCallersOwnCopy() async throws {
+        let dir = TemporaryDirectory()
+        let store = try await Store.open(root: dir.path)
+        let bytes = randomBytes(5000)
+        let record = try await store.ingest(bytes: bytes)
+        let reader = try await store.open(record.digest)
+        let handle = try #require(try reader.fileHandle())
+        let fromHandle = try handle.withUnsafeFileDescriptor { fd in
+            var copy = [UInt8](repeating: 0, count: 5000)
+            let n = copy.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 5000, 0) }
+            return Array(copy[..<max(0, n)])
+        }
+        #expect(fromHandle == bytes)
+        try handle.close()
+        // Closing the caller's handle leaves the reader's own descriptor open.
+        #expect(Array(buffer: try await reader.read(at: 0, count: 5000)) == bytes)
     }
 
     @Test func aSecondProcessCannotOpenAStoreInUse() async throws {

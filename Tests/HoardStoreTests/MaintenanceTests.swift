@@ -24,7 +24,7 @@ import Testing
         #expect(try await !store.contains(c.digest))
         #expect(try await store.contains(a.digest))
         #expect(try await store.contains(pinned.digest))
-        #expect(try store.blobs.size(of: b.digest) == nil)
+        #expect(try await store.blobs.size(of: b.digest) == nil)
         #expect(try await store.index.condaFile(CondaFileKey(channel: "ch", subdir: "noarch", filename: "a-1-0.conda")) == a.digest)
 
         // Evicting a blob removes the names that pointed at it.
@@ -40,7 +40,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(20))
         let new = try await store.ingest(bytes: randomBytes(100))
         try await Task.sleep(for: .milliseconds(20))
-        _ = try store.open(old.digest)  // a read makes `old` the most recently used
+        _ = try await store.open(old.digest)  // a read makes `old` the most recently used
         _ = try await Evictor(store: store, limit: ByteSize(bytes: 100)).run()
         #expect(try await store.contains(old.digest))
         #expect(try await !store.contains(new.digest))
@@ -123,7 +123,7 @@ import Testing
         let repaired = try await Verifier(store: store).run(repair: true)
         #expect(repaired.repaired)
         #expect(try await !store.contains(bad.digest))
-        #expect(try store.blobs.size(of: bad.digest) == nil)
+        #expect(try await store.blobs.size(of: bad.digest) == nil)
         #expect(try await store.index.condaFile(CondaFileKey(channel: "c", subdir: "noarch", filename: "x-1-0.conda")) == nil)
         #expect(try await store.contains(good.digest))
         #expect(try await !Verifier(store: store).run(repair: false).foundDamage)

@@ -65,9 +65,9 @@ struct CondaFront: Sendable {
         case .json, .jsonZst:
             let key = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
             return try await serving(key, channel: channel) { snapshot in
-                if variant == .json { return try serve(snapshot.served, of: snapshot, contentType: "application/json", request: request) }
+                if variant == .json { return try await serve(snapshot.served, of: snapshot, contentType: "application/json", request: request) }
                 guard let zst = snapshot.zst else { throw StoreError.blobNotFound(snapshot.row.digest) }
-                return try serve(zst, of: snapshot, contentType: "application/zstd", request: request)
+                return try await serve(zst, of: snapshot, contentType: "application/zstd", request: request)
             }
         case .currentJson:
             return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .currentRepodata), channel: channel, request: request)
@@ -78,40 +78,37 @@ struct CondaFront: Sendable {
 
     private func document(_ key: DocumentKey, channel: CondaChannel, request: Request) async throws -> Response {
         try await serving(key, channel: channel) { snapshot in
-            try serve(snapshot.served, of: snapshot, contentType: key.kind.contentType, request: request)
+            try await serve(snapshot.served, of: snapshot, contentType: key.kind.contentType, request: request)
         }
     }
 
     /// Answers with the current snapshot of `key`; when a blob of it is gone from the store
     /// (removed by hand, or by `verify --repair`), the document is fetched again rather than failing.
-    private func serving(_ key: DocumentKey, channel: CondaChannel, _ respond: (DocumentSnapshot) throws -> Response) async throws -> Response {
+    private func serving(_ key: DocumentKey, channel: CondaChannel, _ respond: (DocumentSnapshot) async throws -> Response) async throws -> Response {
         let snapshot = try await documents.snapshot(key, channel: channel)
         do {
-            return try respond(snapshot)
+            return try await respond(snapshot)
         } catch StoreError.blobNotFound {
-            return try respond(try await documents.refetch(key, lost: snapshot, channel: channel))
+            return try await respond(try await documents.refetch(key, lost: snapshot, channel: channel))
         }
     }
 
     /// A document representation: strong ETag of its own bytes, short max-age.
-    private func serve(_ blob: ServedBlob, of snapshot: DocumentSnapshot, contentType: String, request: Request) throws -> Response {
+    private func serve(_ blob: ServedBlob, of snapshot: DocumentSnapshot, contentType: String, request: Request) async throws -> Response {
         let source: RepresentationResponse.Source
         if let memory = blob.memory {
             source = .memory(memory)
         } else {
-            source = .file(try store.open(blob.digest).reader)
+            source = .blob(try await store.open(blob.digest))
         }
-        let validators = Validators(digestHex: blob.digest.hex, lastModified: snapshot.lastModified)
-        let response = RepresentationResponse(
+        let answer = RepresentationResponse(
             source: source,
-            validators: validators,
+            validators: Validators(digestHex: blob.digest.hex, lastModified: snapshot.lastModified),
             contentType: contentType,
             cacheControl: "public, max-age=\(snapshot.clientMaxAge)"
-        ).respond(to: request)
-        hot?.publish(
-            answered: request, with: response, contentType: contentType,
-            body: blob.memory.map { .memory($0) } ?? .blob(blob.digest, size: blob.size), validators: validators,
-            expires: snapshot.validatedAt + snapshot.ttl)
+        )
+        let response = answer.respond(to: request)
+        hot?.publish(answered: request, with: response, answer: answer, expires: snapshot.validatedAt + snapshot.ttl)
         return response
     }
 
@@ -186,15 +183,15 @@ struct CondaFront: Sendable {
             guard let digest = try await store.index.condaFile(key) else { return nil }
             return try await store.existingBlob(digest)
         }
-        if fetcher.existing(fillKey) == nil, let record = try await stored(), let file = try? store.open(record.digest) {
-            let validators = Validators(digestHex: record.digest.hex, lastModified: nil)
-            let response = RepresentationResponse(
-                source: .file(file.reader),
-                validators: validators,
+        if fetcher.existing(fillKey) == nil, let record = try await stored(), let reader = try? await store.open(record.digest) {
+            let answer = RepresentationResponse(
+                source: .blob(reader),
+                validators: Validators(digestHex: record.digest.hex, lastModified: nil),
                 contentType: contentType,
                 cacheControl: Self.immutable
-            ).respond(to: request)
-            hot?.publish(answered: request, with: response, contentType: contentType, body: .blob(record.digest, size: file.size), validators: validators)
+            )
+            let response = answer.respond(to: request)
+            hot?.publish(answered: request, with: response, answer: answer)
             return response
         }
         let fill = fetcher.fill(key: fillKey, lookup: stored, source: source) { record in
@@ -216,7 +213,7 @@ struct CondaFront: Sendable {
             // will carry): wait for the blob, then answer from the store.
             let record = try await fill.result()
             return RepresentationResponse(
-                source: .file(try store.open(record.digest).reader),
+                source: .blob(try await store.open(record.digest)),
                 validators: Validators(digestHex: record.digest.hex, lastModified: nil),
                 contentType: contentType, cacheControl: Self.immutable
             ).respond(to: request)

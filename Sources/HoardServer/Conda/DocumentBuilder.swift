@@ -31,12 +31,12 @@ struct DocumentBuilder: Sendable {
         if let announced = response.contentLength, announced > limit {
             throw UpstreamError.documentTooLarge(url: response.url, limit: limit)
         }
-        let writer = try store.makeWriter(expectedDigest: expectedDigest, expectedSize: response.contentLength)
-        let inflater: StreamingInflater?
+        let writer = try await store.makeWriter(expectedDigest: expectedDigest, expectedSize: response.contentLength)
+        var inflater: StreamingInflater?
         do {
-            inflater = try inflateLimit.map { try StreamingInflater(store: store, limit: $0, url: response.url) }
+            if let inflateLimit { inflater = try await StreamingInflater(store: store, limit: inflateLimit, url: response.url) }
         } catch {
-            writer.abort()
+            writer.cancel()
             throw error
         }
         do {
@@ -45,7 +45,7 @@ struct DocumentBuilder: Sendable {
                     throw UpstreamError.documentTooLarge(url: response.url, limit: limit)
                 }
                 try check?.feed(chunk)
-                try writer.write(chunk)
+                try await writer.write(chunk)
                 try await inflater?.feed(chunk, on: worker)
             }
             try check?.finish()
@@ -54,21 +54,21 @@ struct DocumentBuilder: Sendable {
             // leaves neither blob behind.
             _ = try writer.verify()
             if let validate {
-                // The finished temp file, mapped on the document pool before anything is committed.
+                // The finished bytes, mapped on the document pool before anything is committed.
                 let written = inflater?.writer ?? writer
                 try await worker.runIfActive { try written.withWrittenBytes(validate) }
             }
         } catch let error as StoreError {
-            writer.abort()
-            inflater?.abort()
+            writer.cancel()
+            inflater?.cancel()
             throw Fetcher.describe(error, url: response.url)
         } catch let error as UpstreamError {
-            writer.abort()
-            inflater?.abort()
+            writer.cancel()
+            inflater?.cancel()
             throw error
         } catch {
-            writer.abort()
-            inflater?.abort()
+            writer.cancel()
+            inflater?.cancel()
             throw HTTPUpstream.classify(error, url: response.url, timeout: timeout)
         }
         do {
@@ -76,7 +76,7 @@ struct DocumentBuilder: Sendable {
             guard let inflater else { return (raw, nil) }
             return (raw, try await store.commit(inflater.writer))
         } catch {
-            inflater?.abort()
+            inflater?.cancel()
             throw Fetcher.describe(error, url: response.url)
         }
     }
@@ -84,54 +84,59 @@ struct DocumentBuilder: Sendable {
     /// Plans the rewrite of absolute `info.base_url` / `shards_base_url`; writes the rewritten
     /// document when there is anything to change, else serves the original blob as it is.
     func rewriteInfo(_ json: BlobRecord, url: String) async throws -> (served: BlobRecord, plan: RepodataRewritePlan) {
-        let store = self.store
-        let (writer, plan) = try await worker.runIfActive { () throws -> (BlobWriter?, RepodataRewritePlan) in
-            let reader = try store.open(json.digest).reader
-            return try reader.withMappedBytes { bytes in
-                let plan: RepodataRewritePlan
-                do {
-                    plan = try RepodataRewrite.plan(document: bytes)
-                } catch {
-                    throw UpstreamError.integrity(url: url, detail: "not a repodata document: \(error)")
+        let reader = try await store.open(json.digest)
+        // Made up front (an empty temp file, dropped when nothing changes): the worker below
+        // cannot wait for the store.
+        let writer = try await store.makeWriter()
+        let plan: RepodataRewritePlan
+        do {
+            // Parsing and writing a 300 MB document block: the document pool, mapped bytes.
+            plan = try await worker.runIfActive { () throws -> RepodataRewritePlan in
+                try reader.withContiguousBytes { bytes in
+                    let plan: RepodataRewritePlan
+                    do {
+                        plan = try RepodataRewrite.plan(document: bytes)
+                    } catch {
+                        throw UpstreamError.integrity(url: url, detail: "not a repodata document: \(error)")
+                    }
+                    guard !plan.isUnchanged else { return plan }
+                    try Edit.apply(plan.edits, to: bytes) { (part) throws(StoreError) in try writer.writeBlocking(part) }
+                    return plan
                 }
-                guard !plan.isUnchanged else { return (nil, plan) }
-                let writer = try store.makeWriter()
-                do {
-                    try Edit.apply(plan.edits, to: bytes) { (part) throws(StoreError) in try writer.write(part) }
-                } catch {
-                    writer.abort()
-                    throw error
-                }
-                return (writer, plan)
             }
+        } catch {
+            writer.cancel()
+            throw error
         }
-        guard let writer else { return (json, plan) }
+        guard !plan.isUnchanged else {
+            writer.cancel()
+            return (json, plan)
+        }
         return (try await store.commit(writer), plan)
     }
 
     /// Compresses a blob with zstd (level 3, two workers: about 0.7 s for 280 MB here).
     func compress(_ blob: BlobRecord) async throws -> BlobRecord {
-        let store = self.store
-        let writer = try await worker.runIfActive {
-            let reader = try store.open(blob.digest).reader
-            let writer = try store.makeWriter()
-            do {
+        let reader = try await store.open(blob.digest)
+        let writer = try await store.makeWriter()
+        do {
+            // On the document pool: compression is CPU work, the mapped reads and writes block.
+            try await worker.runIfActive {
                 let compressor = try ZstdCompressor(level: 3, workers: 2)
                 try compressor.setPledgedSourceSize(UInt64(reader.size))
-                try reader.withMappedBytes { bytes in
+                try reader.withContiguousBytes { bytes in
                     var offset = 0
                     while offset < bytes.count {
                         let end = min(offset + (4 << 20), bytes.count)
-                        try compressor.compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { try writer.write($0) }
+                        try compressor.compress(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])) { try writer.writeBlocking($0) }
                         offset = end
                     }
                 }
-                try compressor.finish { try writer.write($0) }
-            } catch {
-                writer.abort()
-                throw error
+                try compressor.finish { try writer.writeBlocking($0) }
             }
-            return writer
+        } catch {
+            writer.cancel()
+            throw error
         }
         return try await store.commit(writer)
     }
@@ -139,12 +144,14 @@ struct DocumentBuilder: Sendable {
     /// Rewrites a CEP-16 shard index whose URLs are absolute; returns the served blob and the
     /// parsed index (for the upstream URLs and package lookups).
     func rewriteShardIndex(_ blob: BlobRecord, url: String) async throws -> (served: BlobRecord, index: ShardIndex) {
-        let store = self.store
+        let reader = try await store.open(blob.digest)
+        // Decoding (zstd, MessagePack) is CPU work: the document pool.
         let (bytes, index) = try await worker.runIfActive { () throws -> ([UInt8]?, ShardIndex) in
-            let raw = try store.open(blob.digest).readAll(limit: DocumentKind.shardIndex.sizeLimit)
             let index: ShardIndex
             do {
-                index = try ShardIndex(compressed: raw)
+                index = try Self.shardIndex(reader)
+            } catch let error as StoreError {
+                throw error
             } catch {
                 throw UpstreamError.integrity(url: url, detail: "not a shard index: \(error)")
             }
@@ -160,15 +167,23 @@ struct DocumentBuilder: Sendable {
     /// conda-index's `""`). nil when the index names nowhere fetchable.
     func shardsDirectory(ofIndex row: RepodataRow) async throws -> String? {
         guard let indexURL = row.upstreamURL else { return nil }
-        let store = self.store
+        let reader = try await store.open(row.digest)
         let index = try await worker.runIfActive { () throws -> ShardIndex in
-            let raw = try store.open(row.digest).readAll(limit: DocumentKind.shardIndex.sizeLimit)
             do {
-                return try ShardIndex(compressed: raw)
+                return try Self.shardIndex(reader)
+            } catch let error as StoreError {
+                throw error
             } catch {
                 throw UpstreamError.integrity(url: indexURL, detail: "not a shard index: \(error)")
             }
         }
         return ShardLocation.directory(shardsBaseURL: index.shardsBaseURL, indexURL: indexURL)
+    }
+
+    /// Decodes a stored shard index from its mapped bytes. BLOCKING: call it on a worker pool.
+    static func shardIndex(_ reader: any BlobReader) throws -> ShardIndex {
+        let limit = DocumentKind.shardIndex.sizeLimit
+        guard reader.size <= limit else { throw StoreError.sizeMismatch(expected: limit, actual: reader.size) }
+        return try reader.withContiguousBytes { bytes in try ShardIndex(compressed: bytes) }
     }
 }

@@ -67,7 +67,7 @@ final class DocumentCache: Sendable {
         let entry: CachedDocument
         if let row = try await store.index.repodata(channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue) {
             do {
-                entry = .present(try load(key, row: row))
+                entry = .present(try await load(key, row: row))
             } catch StoreError.blobNotFound {
                 return nil  // gone from the store: fetch it again
             }
@@ -90,11 +90,13 @@ final class DocumentCache: Sendable {
     /// used (static servers send their defaults there, often none or a year).
     private var missingTTL: Double { DocumentSnapshot.ttl(configured: configuredTTL, cacheControl: nil) }
 
-    private func load(_ key: DocumentKey, row: RepodataRow) throws -> DocumentSnapshot {
-        DocumentSnapshot(
+    private func load(_ key: DocumentKey, row: RepodataRow) async throws -> DocumentSnapshot {
+        var zst: ServedBlob?
+        if let digest = row.zstDigest { zst = try await ServedBlob.load(digest, from: store) }
+        return DocumentSnapshot(
             key: key, row: row,
-            served: try ServedBlob.load(row.servedDigest ?? row.digest, from: store),
-            zst: try row.zstDigest.map { try ServedBlob.load($0, from: store) },
+            served: try await ServedBlob.load(row.servedDigest ?? row.digest, from: store),
+            zst: zst,
             ttl: DocumentSnapshot.ttl(configured: configuredTTL, cacheControl: row.upstreamCacheControl)
         )
     }
@@ -231,7 +233,7 @@ final class DocumentCache: Sendable {
             row.servedDigest = raw.digest
         }
         try await store.index.saveRepodata(row)
-        return try load(key, row: row)
+        return try await load(key, row: row)
     }
 
     /// Resolves a (possibly relative) URL against the document it came from.

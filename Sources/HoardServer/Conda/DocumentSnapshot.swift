@@ -12,10 +12,10 @@ struct ServedBlob: Sendable {
     /// Documents up to this size are served from memory.
     static let memoryLimit: Int64 = 16 << 20
 
-    static func load(_ digest: BlobDigest, from store: Store) throws -> ServedBlob {
-        let file = try store.open(digest)
-        let memory = file.size <= memoryLimit ? ByteBuffer(bytes: try file.readAll(limit: memoryLimit)) : nil
-        return ServedBlob(digest: digest, size: file.size, memory: memory)
+    static func load(_ digest: BlobDigest, from store: Store) async throws -> ServedBlob {
+        let reader = try await store.open(digest)
+        let memory = reader.size <= memoryLimit ? try await reader.readBuffer() : nil
+        return ServedBlob(digest: digest, size: reader.size, memory: memory)
     }
 }
 

@@ -57,11 +57,12 @@ final class PackageExpectations: Sendable {
         }
         let shards = DocumentKey(channel: channel, label: label, subdir: subdir, kind: .shardIndex)
         if let snapshot = try? await documents.cached(shards),
-           let index = try? shardIndex(snapshot.row.digest),
+           let index = try? await shardIndex(snapshot.row.digest),
            let shardHex = index.shards[filename.name],
            let shardDigest = try? await store.index.condaFile(Self.shardKey(channel: channel, label: label, subdir: subdir, hex: shardHex)),
-           let shard = try? store.open(shardDigest).readAll(limit: 64 << 20),
-           let record = try? Shard.records(from: shard)[filename.rawValue] {
+           let reader = try? await store.open(shardDigest), reader.size <= 64 << 20,
+           let record = try? await worker.runIfActive({ try reader.withContiguousBytes { try Shard.records(from: $0)[filename.rawValue] } }) {
+            // A shard is small, but its decoding (zstd, MessagePack) is CPU work: the document pool.
             return Self.expectation(record)
         }
         return nil
@@ -87,17 +88,16 @@ final class PackageExpectations: Sendable {
             let store = self.store
             let worker = self.worker
             let task = Task {
-                try await worker.runIfActive {
-                    let reader = try store.open(digest).reader
-                    let buffer = try PaddedBuffer(count: Int(reader.size)) { (raw) throws(StoreError) in
-                        var offset = 0
-                        while offset < raw.count {
-                            let n = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[offset...]), at: Int64(offset))
-                            if n == 0 { break }
-                            offset += n
+                let reader = try await store.open(digest)
+                // Copying 300 MB and parsing it block: the document pool.
+                return try await worker.runIfActive {
+                    try reader.withContiguousBytes { bytes in
+                        // simdjson wants padding past the end: one padded copy of the document.
+                        let buffer = PaddedBuffer(count: bytes.count) { raw in
+                            if let base = bytes.baseAddress { raw.baseAddress?.copyMemory(from: base, byteCount: bytes.count) }
                         }
+                        return try RepodataRecords.build(buffer)
                     }
-                    return try RepodataRecords.build(buffer)
                 }
             }
             maps[key] = (digest, task)
@@ -114,9 +114,11 @@ final class PackageExpectations: Sendable {
         }
     }
 
-    private func shardIndex(_ digest: BlobDigest) throws -> ShardIndex {
+    private func shardIndex(_ digest: BlobDigest) async throws -> ShardIndex {
         if let index = shardIndexes.withLock({ $0[digest] }) { return index }
-        let index = try ShardIndex(compressed: try store.open(digest).readAll(limit: DocumentKind.shardIndex.sizeLimit))
+        let reader = try await store.open(digest)
+        // Decoding a shard index (zstd, MessagePack; megabytes) is CPU work: the document pool.
+        let index = try await worker.runIfActive { try DocumentBuilder.shardIndex(reader) }
         shardIndexes.withLock { indexes in
             if indexes.count >= 64 { indexes.removeAll() }
             indexes[digest] = index

@@ -13,13 +13,13 @@ import NIOPosix
 /// decompressor's C state moves between the task and the worker thread, never shared).
 final class StreamingInflater: @unchecked Sendable {
     private let decompressor: ZstdDecompressor
-    let writer: BlobWriter
+    let writer: any BlobWriter
     let limit: Int64
     let url: String
 
-    init(store: Store, limit: Int64, url: String) throws {
+    init(store: Store, limit: Int64, url: String) async throws {
         decompressor = try ZstdDecompressor(maxOutput: Int(clamping: limit))
-        writer = try store.makeWriter()
+        writer = try await store.makeWriter()
         self.limit = limit
         self.url = url
     }
@@ -30,7 +30,7 @@ final class StreamingInflater: @unchecked Sendable {
         try await worker.runIfActive {
             do {
                 try chunk.withUnsafeReadableBytes { input in
-                    try self.decompressor.decompress(input) { output in try self.writer.write(output) }
+                    try self.decompressor.decompress(input) { output in try self.writer.writeBlocking(output) }
                 }
             } catch {
                 throw self.describe(error)
@@ -43,7 +43,7 @@ final class StreamingInflater: @unchecked Sendable {
         do { try decompressor.finish() } catch { throw describe(error) }
     }
 
-    func abort() { writer.abort() }
+    func cancel() { writer.cancel() }
 
     private func describe(_ error: any Error) -> any Error {
         switch error {

@@ -1,23 +1,33 @@
 import HoardStore
 import NIOCore
 
-/// How the fast path reaches a blob: synchronously, on the event loop, through the store (which
-/// records the access for eviction). nil when the blob is gone or has no local file: the request
-/// then goes to Hummingbird.
-struct FastBlobSource: Sendable {
-    let store: Store
+#if canImport(Glibc)
+import Glibc
+#endif
 
-    /// A handle on the blob's bytes for sendfile; the caller closes it. An `open(2)` of a file
-    /// whose directory entries are cached costs a few microseconds, as nginx pays per request.
-    func open(_ digest: BlobDigest, size: Int64) -> NIOFileHandle? {
-        guard let file = try? store.open(digest), file.size == size else { return nil }
-        // Until the seam's `BlobReader.fileHandle()` lands: the store's own file, by its path.
-        return try? NIOFileHandle(_deprecatedPath: file.path)
+/// How the fast path reaches a blob's bytes: a file handle from the store's reader (for
+/// sendfile), only while the store still holds the blob.
+enum FastBlobSource {
+    /// A handle on the blob for sendfile (the caller closes it); nil when the backend keeps no
+    /// local file, or when the store has removed the file since the entry was published (evicted,
+    /// `verify --repair`, removed by hand): a handle whose file has no name left is a removed blob.
+    static func handle(_ reader: any BlobReader) -> NIOFileHandle? {
+        guard let handle = try? reader.fileHandle() else { return nil }
+        let current = (try? handle.withUnsafeFileDescriptor { fd -> Bool in
+            var st = stat()
+            return fstat(fd, &st) == 0 && st.st_nlink > 0 && Int64(st.st_size) == reader.size
+        }) ?? false
+        guard current else {
+            try? handle.close()
+            return nil
+        }
+        return handle
     }
 
-    /// Checks the blob is still there and records the access (HEAD and 304 touch it as GET does).
-    func touch(_ digest: BlobDigest, size: Int64) -> Bool {
-        guard let file = try? store.open(digest) else { return false }
-        return file.size == size
+    /// Whether the blob is still held (for HEAD and 304, which send no bytes).
+    static func isCurrent(_ reader: any BlobReader) -> Bool {
+        guard let handle = handle(reader) else { return false }
+        try? handle.close()
+        return true
     }
 }

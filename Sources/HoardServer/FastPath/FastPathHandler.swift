@@ -21,14 +21,13 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     struct Shared: Sendable {
         let table: HotTable
-        let blobs: FastBlobSource
         let dates: FastDate
         let serverName: String
         /// False under TLS: a file region cannot pass through the TLS handler.
         let sendfile: Bool
     }
 
-    private enum Body {
+    fileprivate enum Body {
         case none
         case bytes(ByteBuffer)
         case file(NIOFileHandle, start: Int64, end: Int64)
@@ -134,7 +133,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Deciding
 
-    /// The answer to `request` when the hot table has one; nil: pass it on.
+    /// The answer to `request` when the hot table has one; nil: pass it on. `ResponsePlan`
+    /// decides, as it does for the slow path; Date and Server are added as Hummingbird adds them.
     private func answer(_ request: HTTPRequest) -> (HTTPResponse, Body)? {
         guard request.method == .get || request.method == .head, let path = request.path, path.hasPrefix("/"),
             !path.contains("?")
@@ -144,33 +144,38 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if fields[.authorization] != nil || fields[.expect] != nil { return nil }
         if let connection = fields[.connection], connection.lowercased().contains("close") { return nil }
         let now = FastDate.now()
-        guard let entry = shared.table.lookup(path, now: now), let plan = FastPlan(entry: entry, request: fields) else {
-            return nil
-        }
+        guard let entry = shared.table.lookup(path, now: now) else { return nil }
+        let plan = ResponsePlan(method: request.method, headers: fields, representation: entry.representation)
         var headers = plan.headers
+        // Hummingbird's rule for a response without a length: its body's (none: 0).
+        if headers[.contentLength] == nil { headers[.contentLength] = "0" }
         headers[.date] = shared.dates.header(at: now)
         headers[.server] = shared.serverName
         let head = HTTPResponse(status: plan.status, headerFields: headers)
-        let isHead = request.method == .head
-        switch entry.body {
-        case .memory(let buffer):
-            guard !isHead, plan.end > plan.start,
-                let slice = buffer.getSlice(at: buffer.readerIndex + Int(plan.start), length: Int(plan.end - plan.start))
-            else { return (head, .none) }
-            return (head, .bytes(slice))
-        case .blob(let digest, let size):
-            if isHead || plan.end == plan.start {
-                guard shared.blobs.touch(digest, size: size) else { return dropped(path, digest) }
-                return (head, .none)
-            }
+        let body: Body
+        switch (plan.body, entry.body) {
+        case (.none, .memory), (.message, .memory):
+            body = plan.body.bytes
+        case (.representation(let range), .memory(let buffer)):
+            guard let slice = buffer.getSlice(at: buffer.readerIndex + Int(range.lowerBound), length: Int(range.count)) else { return nil }
+            body = .bytes(slice)
+        case (.none, .blob(let reader)), (.message, .blob(let reader)):
+            // No bytes of the blob go out, but the answer holds only while the store has it.
+            guard FastBlobSource.isCurrent(reader) else { return dropped(reader.digest) }
+            shared.table.noteAccess(reader.digest, at: now)
+            body = plan.body.bytes
+        case (.representation(let range), .blob(let reader)):
+            // Under TLS a file region cannot pass the TLS handler: Hummingbird streams the blob.
             guard shared.sendfile, codec != nil else { return nil }
-            guard let handle = shared.blobs.open(digest, size: size) else { return dropped(path, digest) }
-            return (head, .file(handle, start: plan.start, end: plan.end))
+            guard let handle = FastBlobSource.handle(reader) else { return dropped(reader.digest) }
+            shared.table.noteAccess(reader.digest, at: now)
+            body = .file(handle, start: range.lowerBound, end: range.upperBound)
         }
+        return (head, body)
     }
 
-    /// The blob is gone (evicted, removed): forget it and let the slow path answer.
-    private func dropped(_ path: String, _ digest: BlobDigest) -> (HTTPResponse, Body)? {
+    /// The blob is gone (evicted, removed) or has no local file: forget it, let the slow path answer.
+    private func dropped(_ digest: BlobDigest) -> (HTTPResponse, Body)? {
         shared.table.remove(blob: digest)
         return nil
     }
@@ -197,5 +202,13 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
         needsFlush = true
+    }
+}
+
+extension ResponsePlan.Body {
+    /// The body of an answer that sends none of the representation's bytes.
+    fileprivate var bytes: FastPathHandler.Body {
+        if case .message(let message) = self { return .bytes(ByteBuffer(bytes: message)) }
+        return .none
     }
 }

@@ -3,8 +3,8 @@ import HoardUpstream
 import Hummingbird
 import NIOCore
 
-/// Streams a blob that is still being downloaded: bytes go to the client as they reach the temp
-/// file, the last byte only once the blob is verified and committed. When verification fails the
+/// Streams a blob that is still being downloaded: bytes go to the client as they reach the store,
+/// the last byte only once the blob is verified. When verification fails the
 /// body throws, so the client sees a broken transfer, never a complete one with bad bytes.
 struct FillResponse {
     let fill: Fill
@@ -18,9 +18,8 @@ struct FillResponse {
         if let digest = head.expectedDigest { headers[.eTag] = "\"\(digest.hex)\"" }
         let fill = self.fill
         let head = self.head
-        let store = self.store
+        let reader = head.reader
         let body = ResponseBody(contentLength: head.size.map { Int($0) }) { writer in
-            var reader: FileReader?
             var offset: Int64 = 0
             while true {
                 let (progress, version) = fill.progress()
@@ -42,8 +41,7 @@ struct FillResponse {
                 // of at least `batch`: each read is a hop to the thread pool, and the fill
                 // advances 64 KiB at a time.
                 if offset < readable && (complete || offset == 0 || readable - offset >= Self.batch) {
-                    if reader == nil { reader = try await Self.open(head: head, fill: fill, store: store) }
-                    try await FileBody.write(reader!, from: offset, to: readable, into: &writer)
+                    try await FileBody.write(reader, from: offset, to: readable, into: &writer)
                     offset = readable
                     continue
                 }
@@ -56,16 +54,4 @@ struct FillResponse {
     }
 
     static let batch: Int64 = 1 << 20
-
-    /// Opens the temp file; once it was renamed into place (or removed), the outcome says where.
-    /// The rename happens before the fill reports the commit (the index row comes in between), so
-    /// a missing temp file while the fill still says "running" means: wait for the outcome.
-    private static func open(head: Fill.Head, fill: Fill, store: Store) async throws -> FileReader {
-        do {
-            return try FileReader(path: head.tempPath)
-        } catch {
-            let record = try await fill.result()
-            return try store.open(record.digest).reader
-        }
-    }
 }

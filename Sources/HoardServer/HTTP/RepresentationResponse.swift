@@ -7,12 +7,12 @@ import NIOCore
 /// `ResponsePlan` decides (304, Range and If-Range, 416); this renders its decision for Hummingbird.
 struct RepresentationResponse {
     enum Source {
-        case file(FileReader)
+        case blob(any BlobReader)
         case memory(ByteBuffer)
 
         var size: Int64 {
             switch self {
-            case .file(let reader): return reader.size
+            case .blob(let reader): return reader.size
             case .memory(let buffer): return Int64(buffer.readableBytes)
             }
         }
@@ -52,7 +52,7 @@ struct RepresentationResponse {
         switch source {
         case .memory(let buffer):
             return ResponseBody(byteBuffer: buffer.getSlice(at: buffer.readerIndex + Int(bytes.lowerBound), length: Int(bytes.count)) ?? ByteBuffer())
-        case .file(let reader):
+        case .blob(let reader):
             return ResponseBody(contentLength: Int(bytes.count)) { writer in
                 try await FileBody.write(reader, from: bytes.lowerBound, to: bytes.upperBound, into: &writer)
                 try await writer.finish(nil)

@@ -126,7 +126,7 @@ struct CondaMirrorSubdir {
         }
         let snapshot = try await snapshot()
         for document in [snapshot.served] + (snapshot.zst.map { [$0] } ?? []) where document.digest.hex == digest.hex {
-            let file = try OCIStoreAccess.open(
+            let file = try await OCIStoreAccess.open(
                 document.digest, in: conda.store, missing: OCIError(.blobUnknown, "repodata blob \(digest) was evicted; ask for the manifest again"))
             return OCIBlobRoutes.serve(file, digest: digest.description, head: head, request: request)
         }

@@ -15,22 +15,25 @@ struct OCIBlobRoutes {
         else {
             throw OCIError(.blobUnknown, "blob \(digest) is unknown to \(repository)")
         }
-        let file = try OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
-        let response = Self.serve(file, digest: digest.description, head: head, request: request)
-        hot?.publish(
-            answered: request, with: response, contentType: "application/octet-stream", body: .blob(blob, size: file.size),
-            validators: nil, extraHeaders: [.dockerDistributionAPIVersion: "registry/2.0"])
+        let reader = try await OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
+        let answer = Self.answer(.blob(reader), digest: digest.description)
+        let response = answer.respond(method: head ? .head : .get, headers: request.headers)
+        hot?.publish(answered: request, with: response, answer: answer, extraHeaders: [.dockerDistributionAPIVersion: "registry/2.0"])
         return response
     }
 
     /// Answers a blob GET/HEAD from a committed file through the one serving decision
     /// (`ResponsePlan`), as packages are: the ETag is the digest, so If-None-Match gives 304 and
     /// If-Range guards a resumed download; a 416 carries the spec's JSON error.
-    static func serve(_ file: BlobFile, digest: String, head: Bool, request: Request) -> Response {
-        serve(.file(file.reader), digest: digest, head: head, request: request)
+    static func serve(_ reader: any BlobReader, digest: String, head: Bool, request: Request) -> Response {
+        serve(.blob(reader), digest: digest, head: head, request: request)
     }
 
     static func serve(_ source: RepresentationResponse.Source, digest: String, head: Bool, request: Request) -> Response {
+        answer(source, digest: digest).respond(method: head ? .head : .get, headers: request.headers)
+    }
+
+    static func answer(_ source: RepresentationResponse.Source, digest: String) -> RepresentationResponse {
         RepresentationResponse(
             source: source,
             validators: Validators(etag: "\"\(digest)\"", lastModified: nil),
@@ -39,7 +42,7 @@ struct OCIBlobRoutes {
             cacheControl: "max-age=31536000",
             extraHeaders: [.dockerContentDigest: digest],
             errorFormat: .oci
-        ).respond(method: head ? .head : .get, headers: request.headers)
+        )
     }
 
     func delete(_ repository: RepositoryName, _ digest: OCIDigest) async throws -> Response {
@@ -56,9 +59,9 @@ struct OCIBlobRoutes {
 
 /// Opens a blob the index names; a file that vanished underneath (evicted, damaged) is `missing`.
 enum OCIStoreAccess {
-    static func open(_ blob: BlobDigest, in store: Store, missing: @autoclosure () -> OCIError) throws -> BlobFile {
+    static func open(_ blob: BlobDigest, in store: Store, missing: @autoclosure () -> OCIError) async throws -> any BlobReader {
         do {
-            return try store.open(blob)
+            return try await store.open(blob)
         } catch {
             if case .blobNotFound = error { throw missing() }
             throw error

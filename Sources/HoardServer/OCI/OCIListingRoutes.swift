@@ -32,7 +32,7 @@ struct OCIListingRoutes {
     func referrers(_ repository: RepositoryName, _ digest: OCIDigest, artifactType: String?) async throws -> Response {
         var descriptors: [OCIDescriptor] = []
         for record in try await store.index.ociReferrers(repository: repository.value, subject: digest.description) {
-            guard let file = try? store.open(record.digest), let bytes = try? file.readAll(limit: Int64(Manifest.maxSize)),
+            guard let reader = try? await store.open(record.digest), let bytes = try? await reader.readAll(limit: Int64(Manifest.maxSize)),
                 let manifest = try? Manifest.parse(bytes, contentType: record.mediaType)
             else { continue }
             var descriptor = ReferrersIndex.descriptor(for: manifest)

@@ -9,7 +9,7 @@ struct OCIManifestRoutes {
 
     func get(_ repository: RepositoryName, _ reference: Reference, head: Bool) async throws -> Response {
         let record = try await resolve(repository, reference)
-        let file = try OCIStoreAccess.open(
+        let file = try await OCIStoreAccess.open(
             record.digest, in: store, missing: OCIError(.manifestUnknown, "manifest \(reference) of \(repository) is missing from the store"))
         // Served whatever the Accept header says: hoard converts nothing, and the bytes are the
         // identity. Clients that cannot use the type say so themselves.
@@ -21,7 +21,7 @@ struct OCIManifestRoutes {
             h[.contentLength] = String(file.size)
             return Response(status: .ok, headers: h, body: ResponseBody())
         }
-        return .bytes(.ok, try file.readAll(limit: Int64(Manifest.maxSize)), contentType: record.mediaType, headers: headers)
+        return .bytes(.ok, try await file.readAll(limit: Int64(Manifest.maxSize)), contentType: record.mediaType, headers: headers)
     }
 
     func put(_ repository: RepositoryName, _ reference: Reference, extraTags: [Tag], request: Request) async throws -> Response {

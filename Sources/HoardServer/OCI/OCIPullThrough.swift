@@ -78,7 +78,7 @@ final class OCIPullThrough: Sendable {
         case .tag(let tag): digest = try await resolve(target, tag: tag.value).digest
         }
         let (record, mediaType) = try await storedManifest(target, digest)
-        let file = try OCIStoreAccess.open(record.digest, in: store, missing: OCIError(.manifestUnknown, "manifest \(digest) was evicted; retry"))
+        let file = try await OCIStoreAccess.open(record.digest, in: store, missing: OCIError(.manifestUnknown, "manifest \(digest) was evicted; retry"))
         let headers: HTTPFields = [.dockerContentDigest: digest.description, .eTag: "\"\(digest)\""]
         if head {
             var h = headers
@@ -86,7 +86,7 @@ final class OCIPullThrough: Sendable {
             h[.contentLength] = String(file.size)
             return Response(status: .ok, headers: h, body: ResponseBody())
         }
-        return .bytes(.ok, try file.readAll(limit: Int64(Manifest.maxSize)), contentType: mediaType, headers: headers)
+        return .bytes(.ok, try await file.readAll(limit: Int64(Manifest.maxSize)), contentType: mediaType, headers: headers)
     }
 
     /// The tag's manifest digest: the stored resolution while younger than the TTL, else asked
@@ -160,7 +160,7 @@ final class OCIPullThrough: Sendable {
                 }
             },
             onCommit: { record in
-                let bytes = try store.open(record.digest).readAll(limit: Int64(Manifest.maxSize))
+                let bytes = try await store.open(record.digest).readAll(limit: Int64(Manifest.maxSize))
                 let manifest = try Manifest.parse(bytes)
                 try await store.index.ociUpstreamAdd(registry: registry, repository: target.repository, digest: record.digest, mediaType: manifest.mediaType)
             })
@@ -182,8 +182,8 @@ final class OCIPullThrough: Sendable {
             return try await store.existingBlob(digest)
         }
         let key = "oci-pull-blob:\(digest)"
-        if fetcher.existing(key) == nil, let record = try await lookup(), let file = try? store.open(record.digest) {
-            return OCIBlobRoutes.serve(file, digest: digest.description, head: head, request: request)
+        if fetcher.existing(key) == nil, let record = try await lookup(), let reader = try? await store.open(record.digest) {
+            return OCIBlobRoutes.serve(reader, digest: digest.description, head: head, request: request)
         }
         let client = self.client
         // Keyed by digest alone: the same bytes asked through two repositories download once.
@@ -204,7 +204,7 @@ final class OCIPullThrough: Sendable {
             let record = try await fill.result()
             // A fill started through another repository named the blob there only.
             try await store.index.ociUpstreamAdd(registry: registry, repository: target.repository, digest: record.digest, mediaType: nil)
-            return OCIBlobRoutes.serve(try store.open(record.digest), digest: digest.description, head: head, request: request)
+            return OCIBlobRoutes.serve(try await store.open(record.digest), digest: digest.description, head: head, request: request)
         }
         var response = FillResponse(fill: fill, head: fillHead, store: store, contentType: "application/octet-stream", cacheControl: "max-age=31536000")
             .respond()

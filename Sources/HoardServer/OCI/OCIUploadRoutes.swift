@@ -21,13 +21,13 @@ struct OCIUploadRoutes {
         case .monolithic(let digest):
             let limits = uploads.limits
             if let length = declaredLength(request) { try limits.checkBlobSize(length) }
-            var sink = try VerifyingSink(store: store, digest: digest)
+            var sink = try await VerifyingSink(store: store, digest: digest)
             do {
                 var received: Int64 = 0
                 for try await buffer in request.body {
                     received += Int64(buffer.readableBytes)
                     try limits.checkBlobSize(received)
-                    try sink.write(buffer)
+                    try await sink.write(buffer)
                 }
             } catch {
                 sink.abort()
@@ -99,16 +99,16 @@ struct OCIUploadRoutes {
             try checkRange(request, session: session, id: id)
             let limits = uploads.limits
             if let length = declaredLength(request) { try limits.checkBlobSize(session.size + length) }
-            var s = try VerifyingSink(store: store, digest: digest)
+            var s = try await VerifyingSink(store: store, digest: digest)
             sink = s
             if session.size > 0 {
-                try UploadReader.forEachChunk(of: session.dataPath) { try s.write($0) }
+                try await UploadReader.forEachChunk(of: session.dataPath) { try await s.write($0) }
             }
             var size = session.size
             for try await buffer in request.body {
                 size += Int64(buffer.readableBytes)
                 try limits.checkBlobSize(size)
-                try s.write(buffer)
+                try await s.write(buffer)
             }
             let record = try await s.commit(into: store)
             await uploads.remove(session)

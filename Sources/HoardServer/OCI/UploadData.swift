@@ -46,23 +46,23 @@ struct UploadAppender: ~Copyable {
 /// Feeds bytes to the store's writer and, for a digest of another algorithm (sha512), to a second
 /// hasher: the store names blobs by sha256, the client may have asked for sha512.
 struct VerifyingSink {
-    let writer: BlobWriter
+    let writer: any BlobWriter
     private var hasher: DigestHasher?
     let digest: OCIDigest
 
-    init(store: Store, digest: OCIDigest) throws(StoreError) {
+    init(store: Store, digest: OCIDigest) async throws(StoreError) {
         self.digest = digest
         if digest.algorithm == .sha256 {
-            writer = try store.makeWriter(expectedDigest: try BlobDigest(parsing: digest.hex))
+            writer = try await store.makeWriter(expectedDigest: try BlobDigest(parsing: digest.hex))
             hasher = nil
         } else {
-            writer = try store.makeWriter()
+            writer = try await store.makeWriter()
             hasher = DigestHasher(digest.algorithm)
         }
     }
 
-    mutating func write(_ buffer: ByteBuffer) throws(StoreError) {
-        try writer.write(buffer)
+    mutating func write(_ buffer: ByteBuffer) async throws(StoreError) {
+        try await writer.write(buffer)
         buffer.withUnsafeReadableBytes { hasher?.update(bufferPointer: $0) }
     }
 
@@ -71,21 +71,21 @@ struct VerifyingSink {
         if let hasher {
             let actual = hasher.finalize()
             guard actual == digest else {
-                writer.abort()
+                writer.cancel()
                 throw OCIError(.digestInvalid, "the uploaded bytes hash to \(actual), not \(digest); nothing was stored")
             }
         }
         return try await store.commit(writer, pinned: true)
     }
 
-    func abort() { writer.abort() }
+    func abort() { writer.cancel() }
 }
 
 /// Reads an upload session's `data` file in chunks.
 enum UploadReader {
     static let chunkSize = 256 * 1024
 
-    static func forEachChunk(of path: String, _ body: (ByteBuffer) throws -> Void) throws {
+    static func forEachChunk(of path: String, _ body: (ByteBuffer) async throws -> Void) async throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw UploadAppender.failure("open", path) }
         defer { close(fd) }
@@ -101,7 +101,7 @@ enum UploadReader {
                 }
             }
             if n == 0 { return }
-            try body(buffer)
+            try await body(buffer)
         }
     }
 }
