@@ -104,6 +104,20 @@ import Testing
         run.fastHits = hot?.hits ?? 0
         run.tableEntries = hot?.count ?? 0
 
+        // Reads count for eviction whichever path served them: after the accesses so far are
+        // written, GETs one second later must move the package's access time.
+        let key = CondaFileKey(channel: "fixture", label: "", subdir: "noarch", filename: "fx-lib-1.0-0.conda")
+        guard let packageDigest = try await store.index.condaFile(key) else { throw OCITestError("no package row") }
+        try await hot?.flushAccesses(to: store)
+        try await store.flushAccessTimes()
+        let before = try await store.index.blob(packageDigest)?.lastAccess ?? 0
+        try await Task.sleep(for: .milliseconds(1100))
+        _ = try await connection.exchange([get(package), head(package)])
+        try await hot?.flushAccesses(to: store)
+        try await store.flushAccessTimes()
+        let after = try await store.index.blob(packageDigest)?.lastAccess ?? 0
+        #expect(after > before, "a read of the package left its access time at \(before)")
+
         // Evicted underneath: every evictable blob goes (the current repodata stays); the
         // next GET must not come from the table, but be pulled through again.
         let report = try await Evictor(store: store, limit: ByteSize(bytes: 0)).run()
