@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        // Already in the graph through Hummingbird: the HTTP part types the fast path handles.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", exact: "1.1.4"),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
@@ -36,12 +38,12 @@ let package = Package(
         // A small C API over simdjson (Debian libsimdjson-dev): repodata records at 300 MB scale.
         .target(name: "CSimdjson", linkerSettings: [.linkedLibrary("simdjson")]),
 
-        // HTTP header fields: Cache-Control, HTTP dates, Range and Content-Range. No dependencies.
+        // HTTP header fields (Cache-Control, HTTP dates, Range, Content-Range) and percent-encoding. No dependencies.
         .target(name: "HoardHTTP"),
         // conda names, request paths, repodata info rewriting, records, zstd, CEP-16 shards.
         // The one sha256 digest type (store keys, repodata, OCI). No dependencies.
         .target(name: "HoardDigest"),
-        .target(name: "HoardConda", dependencies: ["HoardDigest", "CZstd", "CSimdjson"]),
+        .target(name: "HoardConda", dependencies: ["HoardDigest", "HoardHTTP", "CZstd", "CSimdjson"]),
         // OCI digests, names, routes, manifests, errors, auth, conda-on-OCI naming.
         .target(
             name: "HoardOCI",
@@ -64,7 +66,7 @@ let package = Package(
         .target(
             name: "HoardUpstream",
             dependencies: [
-                "HoardStore", "HoardOCI",
+                "HoardStore", "HoardOCI", "HoardHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -83,6 +85,10 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // The fast path (FastPath/): a channel handler between HTTP decoding and Hummingbird.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),

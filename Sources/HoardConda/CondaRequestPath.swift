@@ -1,3 +1,5 @@
+import HoardHTTP
+
 /// Why a request path is not a conda channel path. `httpStatus` says how to answer.
 public enum CondaPathError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The path is not absolute (does not start with `/`).
@@ -178,28 +180,13 @@ public struct CondaRequestPath: Sendable, Hashable, CustomStringConvertible {
     private static func decodeSegment(_ raw: ArraySlice<UInt8>) throws(CondaPathError) -> String {
         func text() -> String { String(decoding: raw, as: UTF8.self) }
         guard !raw.isEmpty else { throw .emptySegment }
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var i = raw.startIndex
-        while i < raw.endIndex {
-            var b = raw[i]
-            if b == UInt8(ascii: "%") {
-                guard i + 2 < raw.endIndex,
-                      let hi = ASCII.hexValue(raw[i + 1]), let lo = ASCII.hexValue(raw[i + 2]) else {
-                    throw .invalidPercentEncoding(segment: text())
-                }
-                b = hi << 4 | lo
-                i += 3
-            } else {
-                i += 1
-            }
-            // Checked after decoding so encoded and literal forms are refused alike.
-            if b < 0x20 || b == 0x7F || b == UInt8(ascii: "\\") || b == UInt8(ascii: "/") {
-                throw .forbiddenCharacter(segment: text())
-            }
-            out.append(b)
+        let bytes: [UInt8]
+        do { bytes = try PercentEncoding.decodeBytes(raw) } catch { throw .invalidPercentEncoding(segment: text()) }
+        // Checked after decoding so encoded and literal forms are refused alike.
+        if bytes.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "/") }) {
+            throw .forbiddenCharacter(segment: text())
         }
-        guard let decoded = String(validating: out, as: UTF8.self) else { throw .invalidUTF8(segment: text()) }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw .invalidUTF8(segment: text()) }
         if decoded == "." || decoded == ".." { throw .dotSegment }
         return decoded
     }

@@ -9,6 +9,8 @@ public struct HoardConfig: Sendable, Equatable {
     public var maxSize: ByteSize?
     public var host: String?
     public var port: Int?
+    /// `[server] fast_path`: answer hot cached GET/HEAD requests ahead of Hummingbird.
+    public var fastPath: Bool?
     public var logLevel: String?
     /// `[channels]`: channel name → upstream channel URL, in file order.
     public var channels: [ChannelSetting] = []
@@ -79,8 +81,9 @@ public struct HoardConfig: Sendable, Equatable {
             config.maxSize = try store.size("max_size")
         }
         if let server = try reader.table("server") {
-            try server.expectOnly(["host", "port"])
+            try server.expectOnly(["host", "port", "fast_path"])
             config.host = try server.string("host")
+            config.fastPath = try server.bool("fast_path")
             if let port = try server.int("port") {
                 guard (0...65535).contains(port) else { throw server.invalid("port", expected: "an integer from 0 to 65535") }
                 config.port = port

@@ -34,7 +34,7 @@ enum HeaderDigits {
 
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs (RFC 9110 OWS; header values are ASCII).
-    var trimmingOWS: Substring {
+    public var trimmingOWS: Substring {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

@@ -1,3 +1,4 @@
+import HoardHTTP
 import Foundation
 
 /// `Authorization: Basic <base64(user:password)>`.
@@ -13,7 +14,7 @@ public struct BasicCredentials: Hashable, Sendable {
     /// Parses an Authorization header value. Returns nil for other schemes (e.g. Bearer), throws
     /// for a Basic header that is broken so the client gets a precise 401 message.
     public init?(authorizationHeader header: String) throws(CredentialsError) {
-        let trimmed = header.trimmingASCIISpaces
+        let trimmed = header.trimmingOWS
         guard let space = trimmed.firstIndex(of: " ") else {
             if trimmed.lowercased() == "basic" { throw .malformed("Basic credentials are empty") }
             return nil

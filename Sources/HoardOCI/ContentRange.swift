@@ -62,12 +62,3 @@ public enum UploadRangeError: Error, Equatable, Sendable, CustomStringConvertibl
         }
     }
 }
-
-extension String {
-    var trimmingASCIISpaces: Substring {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return s
-    }
-}

@@ -1,3 +1,5 @@
+import HoardHTTP
+
 /// How a `POST /v2/<name>/blobs/uploads/` wants to start.
 public enum UploadStart: Hashable, Sendable {
     /// Open a session (202 + Location). `digestAlgorithm` is the post-1.1.1 `digest-algorithm=` hint.
@@ -90,7 +92,7 @@ public enum OCIRoute: Hashable, Sendable {
         let rawSegments = path.dropFirst(3).split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var segments: [String] = []
         for raw in rawSegments {
-            guard let decoded = PercentDecoding.decode(raw) else { throw .malformedEncoding(rawPath) }
+            guard let decoded = PercentEncoding.decoded(raw) else { throw .malformedEncoding(rawPath) }
             // Names are joined from segments later; an encoded "/" would silently add a level.
             guard !decoded.contains("/") else {
                 throw .name(.invalid(decoded, "an encoded \"/\" (%2F) is not allowed inside a path segment"))
@@ -193,7 +195,7 @@ public enum OCIRoute: Hashable, Sendable {
                 key = part
                 value = ""
             }
-            guard let k = PercentDecoding.decode(key), let v = PercentDecoding.decode(value) else {
+            guard let k = PercentEncoding.decoded(key), let v = PercentEncoding.decoded(value) else {
                 throw .malformedEncoding(raw)
             }
             pairs.append((k, v))

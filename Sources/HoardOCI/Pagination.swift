@@ -1,3 +1,5 @@
+import HoardHTTP
+
 /// `n` / `last` paging for `tags/list` and `_catalog`.
 public struct PageRequest: Hashable, Sendable {
     /// Requests above this are clamped (conda-oci-mirror asks for n=100000000); never rejected.
@@ -68,7 +70,7 @@ public enum PaginationLink {
 
     private static func encode(_ s: String) -> String {
         // "/" is legal in a query and keeps catalog cursors readable.
-        PercentDecoding.encode(s, keeping: [UInt8(ascii: "/")])
+        PercentEncoding.encode(s, keeping: [UInt8(ascii: "/")])
     }
 }
 

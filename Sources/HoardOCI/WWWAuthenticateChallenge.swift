@@ -1,3 +1,5 @@
+import HoardHTTP
+
 /// One challenge of a `WWW-Authenticate` header (RFC 9110 §11.6.1), as sent by upstream
 /// registries: `Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:x:pull"`.
 public struct WWWAuthenticateChallenge: Hashable, Sendable {
@@ -38,8 +40,8 @@ public struct WWWAuthenticateChallenge: Hashable, Sendable {
     public func tokenURL(scopes requested: [String]? = nil) -> String? {
         guard let realm else { return nil }
         var query: [String] = []
-        if let service { query.append("service=" + PercentDecoding.encode(service)) }
-        for s in requested ?? scopes { query.append("scope=" + PercentDecoding.encode(s)) }
+        if let service { query.append("service=" + PercentEncoding.encode(service)) }
+        for s in requested ?? scopes { query.append("scope=" + PercentEncoding.encode(s)) }
         guard !query.isEmpty else { return realm }
         return realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&")
     }

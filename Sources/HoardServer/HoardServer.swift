@@ -40,7 +40,9 @@ public struct HoardServer: Sendable {
         // here and takes at most one core, while file reads keep NIOThreadPool.singleton.
         let bcrypt = NIOThreadPool(numberOfThreads: 1)
         bcrypt.start()
-        let application = HoardApplication(server: self, upstream: upstream, worker: worker, bcrypt: bcrypt)
+        var application = HoardApplication(server: self, upstream: upstream, worker: worker, bcrypt: bcrypt)
+        // The fast path's table: the fronts publish what they served, the handler repeats it.
+        application.hot = settings.fastPath ? HotTable() : nil
         do {
             let result = try await body(application)
             try await upstream.shutdown()
@@ -76,6 +78,8 @@ public struct HoardApplication: Sendable {
     let worker: NIOThreadPool
     /// bcrypt's own pool (see `withServices`).
     let bcrypt: NIOThreadPool
+    /// What the fast path answers (nil: fast path off).
+    var hot: HotTable? = nil
 
     /// A channel's upstream: an OCI mirror for `oci://` and `oci+http://`, else an HTTP channel.
     static func channelUpstream(_ channel: CondaChannel, http: HTTPUpstream, registry: RegistryClient) throws -> any ChannelUpstream {
@@ -119,19 +123,29 @@ public struct HoardApplication: Sendable {
             expectations: PackageExpectations(store: store, documents: documents, worker: worker),
             fetcher: fetcher,
             upstreams: upstreams,
-            logger: logger
+            logger: logger,
+            hot: hot
         )
         let host = settings.host
         let pullThrough = settings.registries.isEmpty ? nil : OCIPullThrough(
             registries: settings.registries, client: registryClient, fetcher: fetcher, store: store,
             tagTTL: settings.registryTagTTL, logger: logger)
-        let oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: conda, bcrypt: bcrypt, logger: logger)
+        // The channels' OCI mirror answers under /v2/ with OCI headers: it publishes nothing.
+        var mirrored = conda
+        mirrored.hot = nil
+        var oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: mirrored, bcrypt: bcrypt, logger: logger)
+        oci.hot = hot
+        let fastPath = hot.map {
+            FastPathHandler.Shared(
+                table: $0, dates: FastDate(), serverName: "hoard/\(HoardVersion.string)",
+                sendfile: settings.tls == nil)
+        }
         return Application(
             router: HoardRouter(store: store, conda: conda, oci: oci, logger: logger).build(),
-            server: try TLSSetup.serverBuilder(settings.tls),
+            server: try TLSSetup.serverBuilder(settings.tls, fastPath: fastPath),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
-                MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger),
+                MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger, hot: hot),
                 UploadJanitor(uploads: oci.uploads, interval: .seconds(300)),
             ],
             onServerRunning: { channel in

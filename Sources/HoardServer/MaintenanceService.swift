@@ -11,6 +11,8 @@ struct MaintenanceService: Service {
     /// Upload sessions: the bytes they hold count against `--max-size`.
     let uploads: UploadSessions?
     let logger: Logger
+    /// The fast path's table: the blob reads of its hits count for eviction as the slow path's do.
+    var hot: HotTable? = nil
 
     func run() async throws {
         // Ends when the server shuts down; the server writes pending state itself after that.
@@ -18,10 +20,12 @@ struct MaintenanceService: Service {
         for await _ in ticks {
             await runOnce()
         }
+        try? await hot?.flushAccesses(to: store)
     }
 
     func runOnce() async {
         do {
+            try await hot?.flushAccesses(to: store)
             try await store.flushAccessTimes()
             if let limit = settings.maxSize {
                 // Blobs may use what upload sessions leave of the limit.

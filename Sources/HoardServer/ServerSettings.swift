@@ -13,6 +13,9 @@ public struct ServerSettings: Sendable {
     public var oci = OCISettings()
     /// Serve HTTPS with these files; nil: plain HTTP.
     public var tls: TLSFiles?
+    /// Answer hot cached GET/HEAD requests on the event loop ahead of Hummingbird (FastPath/);
+    /// off only to compare (`--no-fast-path`).
+    public var fastPath = true
 
     /// The conda channels served, by name.
     public var channels: [CondaChannel]

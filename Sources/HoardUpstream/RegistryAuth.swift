@@ -1,4 +1,5 @@
 import Foundation
+import HoardHTTP
 import HoardOCI
 import NIOCore
 import NIOHTTP1
@@ -131,9 +132,8 @@ final class RegistryAuth: Sendable {
         return found
     }
 
+    /// Form values: everything but RFC 3986's unreserved ASCII encoded.
     static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        PercentEncoding.encode(text)
     }
 }

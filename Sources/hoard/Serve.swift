@@ -71,6 +71,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The OCI namespace under which every conda channel is a read-only mirror (<namespace>/<channel>/<subdir>/<package>). Default: conda.")
     var ociCondaNamespace: String?
 
+    @Flag(name: .long, help: "Answer every request through Hummingbird, without the fast path that serves hot cached GET/HEAD requests on the event loop (for comparison).")
+    var noFastPath = false
+
     @Option(name: .long, help: "Serve HTTPS with this PEM certificate chain (needs --tls-key).")
     var tlsCert: String?
 
@@ -135,6 +138,7 @@ struct Serve: AsyncParsableCommand {
         settings.oci.htpasswdPath = htpasswd ?? config.ociHtpasswd
         settings.oci.authReads = ociAuthReads || (config.ociAuthReads ?? false)
         settings.oci.condaNamespace = ociCondaNamespace ?? config.ociCondaNamespace ?? settings.oci.condaNamespace
+        settings.fastPath = !noFastPath && (config.fastPath ?? true)
         let cert = tlsCert ?? config.tlsCert
         let key = tlsKey ?? config.tlsKey
         guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }

@@ -33,6 +33,23 @@ import Testing
         #expect(ByteRange(header: "bytes=-5", size: 0) == .whole)  // nothing to send but the empty body
     }
 
+    @Test func rangeSets() {
+        // RFC 9110 §14.1.1: a valid set none of whose ranges is satisfiable is 416 (§15.5.17) ...
+        #expect(ByteRange(header: "bytes=100-,200-300", size: 100) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=-0, 150-", size: 100) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=0-,1-", size: 0) == .unsatisfiable)
+        #expect(ByteRange(header: "bytes=\(String(repeating: "9", count: 30))-,100-", size: 100) == .unsatisfiable)
+        // ... one satisfiable range among several is answered whole (no multipart; §14.2 allows it) ...
+        #expect(ByteRange(header: "bytes=100-,0-1", size: 100) == .whole)
+        #expect(ByteRange(header: "bytes=0-1, 5-6", size: 100) == .whole)
+        // ... and one invalid member makes the whole field invalid: ignored.
+        #expect(ByteRange(header: "bytes=100-,9-3", size: 100) == .whole)
+        #expect(ByteRange(header: "bytes=100-,x", size: 100) == .whole)
+        // OWS around members and list separators; none inside a member.
+        #expect(ByteRange(header: "bytes=\t0-9 ,, ", size: 100) == .partial(start: 0, end: 9))
+        #expect(ByteRange(header: "bytes=0- 9", size: 100) == .whole)
+    }
+
     @Test func hugeNumbersNeverOverflow() {
         let huge = String(repeating: "9", count: 40)
         #expect(ByteRange(header: "bytes=0-\(huge)", size: 100) == .partial(start: 0, end: 99))

@@ -56,10 +56,13 @@ import Testing
                 #expect(ignored.status == .ok && ignored.body.readableBytes == layerBytes.count, "\(invalid)")
             }
 
-            // The empty blob (size 0) has no byte range to serve: 200 with an empty body.
+            // The empty blob (size 0): whole, it is the empty body; it has no byte a range could
+            // start at, so `bytes=0-10` is 416 as for any representation (RFC 9110 §14.1.1).
             let empty = try await client.pushBlob("team/app", [])
-            let emptyGet = try await client.send(.get, "/v2/team/app/blobs/\(empty)", headers: [.range: "bytes=0-10"], auth: nil)
+            let emptyGet = try await client.send(.get, "/v2/team/app/blobs/\(empty)", auth: nil)
             #expect(emptyGet.status == .ok && emptyGet.body.readableBytes == 0 && emptyGet.headers[.contentLength] == "0")
+            let emptyRange = try await client.send(.get, "/v2/team/app/blobs/\(empty)", headers: [.range: "bytes=0-10"], auth: nil)
+            #expect(emptyRange.status == .rangeNotSatisfiable && emptyRange.headers[.contentRange] == "bytes */0")
 
             // Pushed content is pinned: it exists nowhere else.
             let record = try await store.index.blob(try BlobDigest(parsing: layer))

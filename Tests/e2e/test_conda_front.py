@@ -187,6 +187,74 @@ def test_package_ranges(hoard, channel_dir):
     assert beyond.header("Content-Range") == f"bytes */{size}"
 
 
+HUGE = "9" * 30  # past Int64
+
+
+def range_cases(size: int) -> list[tuple[str, int, tuple[int, int] | None]]:
+    """(Range header, status, (first, last) of a 206) as RFC 9110 reads it; see ByteRange.swift."""
+    return [
+        ("bytes=0-9", 206, (0, 9)),
+        ("bytes=-10", 206, (size - 10, size - 1)),
+        ("bytes=5-", 206, (5, size - 1)),
+        ("bytes=0-", 206, (0, size - 1)),
+        (f"bytes=0-{HUGE}", 206, (0, size - 1)),
+        (" bytes=0-9 ,", 206, (0, 9)),
+        ("bytes=9-3", 200, None),          # invalid: ignored
+        ("bytes=0-1,5-6", 200, None),      # several ranges: answered whole
+        ("bytes=1 -2", 200, None),
+        ("items=0-1", 200, None),
+        ("bytes=-0", 416, None),           # valid, but no byte is in it
+        (f"bytes={size}-", 416, None),
+        (f"bytes={HUGE}-", 416, None),
+        (f"bytes={size}-,{size + 5}-", 416, None),
+    ]
+
+
+def oci_repodata_blob(hoard) -> str:
+    """The path of noarch's repodata.json layer in hoard's OCI conda mirror (an OCI blob)."""
+    manifest = request(hoard.port, "GET", "/v2/conda/fixture/noarch/repodata.json/manifests/latest",
+                       {"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    assert manifest.status == 200, manifest.text
+    digest = json.loads(manifest.body)["layers"][0]["digest"]
+    return f"/v2/conda/fixture/noarch/repodata.json/blobs/{digest}"
+
+
+def test_same_range_same_answer_on_package_shard_and_oci_blob(hoard, channel_dir):
+    """One Range semantics whatever serves the bytes: a package, a shard, an OCI blob."""
+    shard = sorted((channel_dir / "noarch" / "shards").iterdir())[0].name
+    paths = [pkg_path("fx-data-1.0-0.conda"), f"/fixture/noarch/shards/{shard}", oci_repodata_blob(hoard)]
+    for path in paths:
+        whole = request(hoard.port, "GET", path)
+        assert whole.status == 200 and len(whole.body) > 20, (path, whole.text[:300])
+        data, size = whole.body, len(whole.body)
+        for header, status, span in range_cases(size):
+            for method in ("GET", "HEAD"):
+                got = request(hoard.port, method, path, {"Range": header})
+                what = f"{method} {path} Range: {header!r}"
+                assert got.status == status, (what, got.status, got.text[:300])
+                assert got.header("ETag") == whole.header("ETag"), what
+                if status == 206:
+                    first, last = span
+                    assert got.header("Content-Range") == f"bytes {first}-{last}/{size}", what
+                    assert got.header("Content-Length") == str(last - first + 1), what
+                    assert got.body == (data[first:last + 1] if method == "GET" else b""), what
+                elif status == 200:
+                    assert got.header("Content-Range") is None, what
+                    assert got.header("Content-Length") == str(size), what
+                    assert got.body == (data if method == "GET" else b""), what
+                else:
+                    assert got.header("Content-Range") == f"bytes */{size}", what
+                    assert got.header("Cache-Control") == "no-store", what
+            # If-Range guards a resumed download: it continues only on the same bytes.
+            etag = whole.header("ETag")
+            resumed = request(hoard.port, "GET", path, {"Range": "bytes=5-", "If-Range": etag})
+            assert (resumed.status, resumed.body) == (206, data[5:]), path
+            stale = request(hoard.port, "GET", path, {"Range": "bytes=5-", "If-Range": '"0000"'})
+            assert (stale.status, stale.body) == (200, data), path
+            cached = request(hoard.port, "GET", path, {"If-None-Match": etag})
+            assert (cached.status, cached.body, cached.header("ETag")) == (304, b"", etag), path
+
+
 @pytest.mark.parametrize("name", ["fx-lib-1.0-0.conda", "fx-lib-1.0-0.tar.bz2", "fx-app-1.0-0.conda"])
 def test_package_is_immutable_and_tagged_by_sha256(hoard, name):
     subdir = PACKAGES[name]

@@ -176,6 +176,8 @@ def test_upstream_ranges(upstream, channel_dir):
     assert (rest.status, rest.body) == (206, data[-3:])
     bad = request(upstream.port, "GET", FX_LIB, {"Range": f"bytes={size}-"})
     assert bad.status == 416 and bad.header("Content-Range") == f"bytes */{size}"
+    invalid = request(upstream.port, "GET", FX_LIB, {"Range": "bytes=9-3"})
+    assert (invalid.status, invalid.body) == (200, data)
     stale = request(upstream.port, "GET", FX_LIB, {"Range": "bytes=0-9", "If-Range": '"stale"'})
     assert (stale.status, stale.body) == (200, data)
     fresh = request(upstream.port, "GET", FX_LIB, {"Range": "bytes=0-9", "If-Range": head.header("ETag")})

@@ -98,6 +98,24 @@ def test_registry_pull_through(auth: bool, registries, run_hoard, monkeypatch):
         asked = [u for u in upstream.requests() if u.endswith(f"/blobs/{blob}")]
         assert len(asked) == 1, f"{blob} asked upstream {len(asked)} times"
 
+    # Cached blobs answer conditional GETs like packages: ETag is the digest.
+    for blob, data in first.items():
+        path = f"/v2/local/team/files/blobs/{blob}"
+        etag = f'"{blob}"'
+        for method in ("GET", "HEAD"):
+            cached = request(hoard.port, method, path, {"If-None-Match": etag})
+            assert (cached.status, cached.body) == (304, b""), (method, cached.text)
+            assert cached.header("ETag") == etag and cached.header("Docker-Content-Digest") == blob
+        resumed = request(hoard.port, "GET", path, {"Range": "bytes=3-", "If-Range": etag})
+        assert (resumed.status, resumed.body) == (206, data[3:])
+        assert resumed.header("Content-Range") == f"bytes 3-{len(data) - 1}/{len(data)}"
+        stale = request(hoard.port, "GET", path, {"Range": "bytes=3-", "If-Range": '"sha256:0000"'})
+        assert (stale.status, stale.body) == (200, data)
+        outside = request(hoard.port, "GET", path, {"Range": f"bytes={len(data)}-"})
+        assert outside.status == 416 and outside.header("Content-Range") == f"bytes */{len(data)}"
+        assert json.loads(outside.body)["errors"][0]["code"] == "BLOB_UNKNOWN"
+        assert request(hoard.port, "GET", path, {"Range": "bytes=9-3"}).status == 200
+
     upstream.stop()
     time.sleep(1.2)  # past the tag TTL: hoard must fall back to its last resolution
     assert pull(hoard, "local/team/files", "v1") == first

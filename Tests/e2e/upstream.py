@@ -8,8 +8,8 @@ and *break* (errors, stalls, short or corrupt bodies, outages). This is that ups
   Content-Length, Accept-Ranges and `Cache-Control: public, max-age=N` (configurable, or none).
 - Conditional requests: If-None-Match, then If-Modified-Since -> 304 (validators repeated).
 - Range: one `bytes=a-b`, `bytes=a-` or suffix `bytes=-n` -> 206 + Content-Range; unsatisfiable
-  -> 416 with `Content-Range: bytes */size`; several ranges are ignored (full 200, as RFC 9110
-  allows); If-Range that does not match -> full 200.
+  -> 416 with `Content-Range: bytes */size`; several ranges and invalid ones (`bytes=9-3`) are
+  ignored (full 200, as RFC 9110 allows); If-Range that does not match -> full 200.
 - Response headers can be overridden per path glob (`set_headers`): any Cache-Control, ETag,
   Last-Modified or Date value, however hostile, or None to leave a header out.
 - Every request is logged (method, path, headers, status) in a thread-safe list.
@@ -439,7 +439,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             last = int(end) if end else size - 1
         except ValueError:
             return None
-        if first >= size or last < first:
+        if end and last < first:  # invalid (RFC 9110 §14.1.1): ignored, as hoard's ByteRange does
+            return None
+        if first >= size:
             return "unsatisfiable"
         return first, min(last, size - 1)
 

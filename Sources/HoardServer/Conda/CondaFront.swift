@@ -16,6 +16,8 @@ struct CondaFront: Sendable {
     /// Each channel's upstream, by channel name (the same the document cache uses).
     let upstreams: [String: any ChannelUpstream]
     let logger: Logger
+    /// The fast path's table (nil: fast path off); answers served from the store are published.
+    var hot: HotTable? = nil
 
     static let immutable = "public, max-age=31536000, immutable"
 
@@ -90,12 +92,15 @@ struct CondaFront: Sendable {
         } else {
             source = .blob(try await store.open(blob.digest))
         }
-        return RepresentationResponse(
+        let answer = RepresentationResponse(
             source: source,
             validators: Validators(digestHex: blob.digest.hex, lastModified: snapshot.lastModified),
             contentType: contentType,
             cacheControl: "public, max-age=\(snapshot.clientMaxAge)"
-        ).respond(to: request)
+        )
+        let response = answer.respond(to: request)
+        hot?.publish(answered: request, with: response, answer: answer, expires: snapshot.validatedAt + snapshot.ttl)
+        return response
     }
 
     // MARK: Packages and shards
@@ -170,12 +175,15 @@ struct CondaFront: Sendable {
             return try await store.existingBlob(digest)
         }
         if fetcher.existing(fillKey) == nil, let record = try await stored(), let reader = try? await store.open(record.digest) {
-            return RepresentationResponse(
+            let answer = RepresentationResponse(
                 source: .blob(reader),
                 validators: Validators(digestHex: record.digest.hex, lastModified: nil),
                 contentType: contentType,
                 cacheControl: Self.immutable
-            ).respond(to: request)
+            )
+            let response = answer.respond(to: request)
+            hot?.publish(answered: request, with: response, answer: answer)
+            return response
         }
         let fill = fetcher.fill(key: fillKey, lookup: stored, source: source) { record in
             try await store.index.setCondaFile(key, digest: record.digest)

@@ -55,7 +55,5 @@ struct Validators: Sendable {
 
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs (header values are ASCII).
-    func trimmed() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
+    func trimmed() -> String { String(trimmingOWS) }
 }

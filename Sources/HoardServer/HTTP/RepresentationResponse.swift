@@ -4,8 +4,7 @@ import Hummingbird
 import NIOCore
 
 /// Answers GET and HEAD for one immutable representation (a blob on disk or bytes in memory):
-/// 304 on a matching If-None-Match / If-Modified-Since, Range and If-Range (206, 416), and the
-/// validators repeated on every answer.
+/// `ResponsePlan` decides (304, Range and If-Range, 416); this renders its decision for Hummingbird.
 struct RepresentationResponse {
     enum Source {
         case blob(any BlobReader)
@@ -24,41 +23,38 @@ struct RepresentationResponse {
     let contentType: String
     let cacheControl: String
     var extraHeaders: HTTPFields = [:]
+    var errorFormat: ResponsePlan.ErrorFormat = .text
+
+    var representation: ResponsePlan.Representation {
+        ResponsePlan.Representation(
+            size: source.size, validators: validators, contentType: contentType, cacheControl: cacheControl,
+            extraHeaders: extraHeaders, errorFormat: errorFormat)
+    }
 
     func respond(to request: Request) -> Response {
-        var headers = extraHeaders
-        headers[.contentType] = contentType
-        headers[.cacheControl] = cacheControl
-        headers[.acceptRanges] = "bytes"
-        validators.apply(to: &headers)
-        if validators.notModified(request.headers) {
-            headers[.contentType] = nil
-            return Response(status: .notModified, headers: headers)
-        }
-        let size = source.size
-        var range = ByteRange(header: request.headers[.range], size: size)
-        if range != .whole && !validators.ifRangeHolds(request.headers) { range = .whole }
-        switch range {
-        case .whole:
-            return Response(status: .ok, headers: headers, body: body(from: 0, to: size))
-        case .partial(let start, let end):
-            headers[.contentRange] = ContentRange.bytes(start: start, end: end, size: size)
-            return Response(status: .partialContent, headers: headers, body: body(from: start, to: end + 1))
-        case .unsatisfiable:
-            headers[.contentRange] = ContentRange.unsatisfied(size: size)
-            headers[.contentType] = "text/plain; charset=utf-8"
-            return Response(status: .rangeNotSatisfiable, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(string: "range not satisfiable: the representation has \(size) bytes\n")))
+        respond(method: request.method, headers: request.headers)
+    }
+
+    func respond(method: HTTPRequest.Method, headers request: HTTPFields) -> Response {
+        let plan = ResponsePlan(method: method, headers: request, representation: representation)
+        switch plan.body {
+        case .none:
+            // The plan's Content-Length (a HEAD's is the GET's) stays: Hummingbird sets one only when absent.
+            return Response(status: plan.status, headers: plan.headers, body: ResponseBody())
+        case .message(let bytes):
+            return Response(status: plan.status, headers: plan.headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .representation(let bytes):
+            return Response(status: plan.status, headers: plan.headers, body: body(bytes))
         }
     }
 
-    private func body(from start: Int64, to end: Int64) -> ResponseBody {
+    private func body(_ bytes: Range<Int64>) -> ResponseBody {
         switch source {
         case .memory(let buffer):
-            return ResponseBody(byteBuffer: buffer.getSlice(at: buffer.readerIndex + Int(start), length: Int(end - start)) ?? ByteBuffer())
+            return ResponseBody(byteBuffer: buffer.getSlice(at: buffer.readerIndex + Int(bytes.lowerBound), length: Int(bytes.count)) ?? ByteBuffer())
         case .blob(let reader):
-            return ResponseBody(contentLength: Int(end - start)) { writer in
-                try await FileBody.write(reader, from: start, to: end, into: &writer)
+            return ResponseBody(contentLength: Int(bytes.count)) { writer in
+                try await FileBody.write(reader, from: bytes.lowerBound, to: bytes.upperBound, into: &writer)
                 try await writer.finish(nil)
             }
         }

@@ -121,9 +121,8 @@ struct CondaMirrorSubdir {
             throw OCIError(.blobUnknown, "the conda mirror names blobs by sha256 only, not \(digest.algorithm.rawValue)")
         }
         if digest == OCIDigest.emptySHA256 {
-            // The config blob of every conda manifest: the empty string.
-            let headers: HTTPFields = [.dockerContentDigest: digest.description, .eTag: "\"\(digest)\""]
-            return .bytes(.ok, [], contentType: "application/octet-stream", headers: headers)
+            // The config blob of every conda manifest: the empty string, answered as any blob is.
+            return OCIBlobRoutes.serve(.memory(ByteBuffer()), digest: digest.description, head: head, request: request)
         }
         let snapshot = try await snapshot()
         for document in [snapshot.served] + (snapshot.zst.map { [$0] } ?? []) where document.digest.hex == digest.hex {

@@ -3,9 +3,11 @@ import HoardOCI
 import HoardStore
 import Hummingbird
 
-/// `GET`/`HEAD`/`DELETE /v2/<name>/blobs/<digest>`, with single byte ranges.
+/// `GET`/`HEAD`/`DELETE /v2/<name>/blobs/<digest>`, with conditional GET and single byte ranges.
 struct OCIBlobRoutes {
     let store: Store
+    /// The fast path's table: a blob served here is published (OCIFront adds the API version header).
+    var hot: HotTable? = nil
 
     func get(_ repository: RepositoryName, _ digest: OCIDigest, head: Bool, request: Request) async throws -> Response {
         guard let blob = try await OCIDigestResolver.blob(for: digest, in: store),
@@ -14,44 +16,33 @@ struct OCIBlobRoutes {
             throw OCIError(.blobUnknown, "blob \(digest) is unknown to \(repository)")
         }
         let reader = try await OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
-        return Self.serve(reader, digest: digest.description, head: head, request: request)
+        let answer = Self.answer(.blob(reader), digest: digest.description)
+        let response = answer.respond(method: head ? .head : .get, headers: request.headers)
+        hot?.publish(answered: request, with: response, answer: answer, extraHeaders: [.dockerDistributionAPIVersion: "registry/2.0"])
+        return response
     }
 
-    /// Answers a blob GET/HEAD from a committed file, honouring a single byte range.
+    /// Answers a blob GET/HEAD from a committed file through the one serving decision
+    /// (`ResponsePlan`), as packages are: the ETag is the digest, so If-None-Match gives 304 and
+    /// If-Range guards a resumed download; a 416 carries the spec's JSON error.
     static func serve(_ reader: any BlobReader, digest: String, head: Bool, request: Request) -> Response {
-        var headers: HTTPFields = [
-            .contentType: "application/octet-stream",
-            .dockerContentDigest: digest,
-            .eTag: "\"\(digest)\"",
-            .acceptRanges: "bytes",
+        serve(.blob(reader), digest: digest, head: head, request: request)
+    }
+
+    static func serve(_ source: RepresentationResponse.Source, digest: String, head: Bool, request: Request) -> Response {
+        answer(source, digest: digest).respond(method: head ? .head : .get, headers: request.headers)
+    }
+
+    static func answer(_ source: RepresentationResponse.Source, digest: String) -> RepresentationResponse {
+        RepresentationResponse(
+            source: source,
+            validators: Validators(etag: "\"\(digest)\"", lastModified: nil),
+            contentType: "application/octet-stream",
             // Content-addressed: the bytes behind this URL never change.
-            .cacheControl: "max-age=31536000",
-        ]
-        let size = reader.size
-        // An empty blob has no byte to range over: always the whole (empty) body.
-        guard size > 0 else {
-            headers[.contentLength] = "0"
-            return Response(status: .ok, headers: headers, body: ResponseBody())
-        }
-        let range: ClosedRange<Int64>
-        let status: HTTPResponse.Status
-        switch ByteRange(header: request.headers[.range], size: size) {
-        case .whole:
-            status = .ok
-            range = 0...(size - 1)
-        case .partial(let start, let end):
-            status = .partialContent
-            range = start...end
-            headers[.contentRange] = ContentRange.bytes(start: start, end: end, size: size)
-        case .unsatisfiable:
-            headers[.contentRange] = ContentRange.unsatisfied(size: size)
-            return .oci(OCIError(.blobUnknown, "range \(request.headers[.range] ?? "") is outside the blob of \(size) bytes", status: 416), headers: headers)
-        }
-        headers[.contentLength] = String(range.count)
-        if head {
-            return Response(status: status, headers: headers, body: ResponseBody())
-        }
-        return Response(status: status, headers: headers, body: OCIBlobResponse.body(reader, range: range))
+            cacheControl: "max-age=31536000",
+            extraHeaders: [.dockerContentDigest: digest],
+            errorFormat: .oci
+        )
     }
 
     func delete(_ repository: RepositoryName, _ digest: OCIDigest) async throws -> Response {
@@ -60,6 +51,8 @@ struct OCIBlobRoutes {
         else {
             throw OCIError(.blobUnknown, "blob \(digest) is unknown to \(repository)")
         }
+        // Unlinked from this repository: the fast path must stop answering for it.
+        hot?.remove(blob: blob)
         return .empty(.accepted)
     }
 }

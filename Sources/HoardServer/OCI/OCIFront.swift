@@ -16,6 +16,8 @@ struct OCIFront: Sendable {
     /// The conda channels as OCI mirrors under their namespace (nil: no conda front).
     let mirror: CondaMirror?
     let logger: Logger
+    /// The fast path's table (nil: fast path off); blob GETs served from the store are published.
+    var hot: HotTable? = nil
 
     init(
         store: Store, settings: ServerSettings, pullThrough: OCIPullThrough? = nil, conda: CondaFront?, bcrypt: NIOThreadPool,
@@ -58,7 +60,7 @@ struct OCIFront: Sendable {
     private func dispatch(_ route: OCIRoute, request: Request) async throws -> Response {
         if let pullThrough, let response = try await pullThrough.respond(to: route, request: request) { return response }
         let manifests = OCIManifestRoutes(store: store)
-        let blobs = OCIBlobRoutes(store: store)
+        let blobs = OCIBlobRoutes(store: store, hot: hot)
         let listings = OCIListingRoutes(store: store)
         let upload = OCIUploadRoutes(store: store, uploads: uploads, logger: logger)
         switch route {

@@ -198,7 +198,9 @@ final class OCIPullThrough: Sendable {
                 try await store.index.ociUpstreamAdd(registry: registry, repository: target.repository, digest: record.digest, mediaType: nil)
             })
         let fillHead = try await fill.head()
-        if head || request.headers[.range] != nil {
+        // HEAD, a range or a conditional GET is answered by the serving decision, from the store
+        // once the blob is there (the streamed miss below is always the whole blob, 200).
+        if head || request.headers[.range] != nil || request.headers[.ifNoneMatch] != nil || request.headers[.ifModifiedSince] != nil {
             let record = try await fill.result()
             // A fill started through another repository named the blob there only.
             try await store.index.ociUpstreamAdd(registry: registry, repository: target.repository, digest: record.digest, mediaType: nil)

@@ -1,0 +1,214 @@
+import HTTPTypes
+import HoardStore
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+
+/// Answers hot cached GET and HEAD requests on the event loop, ahead of Hummingbird: no Swift task
+/// per request, documents from memory, blobs with sendfile (`FileRegion`) where no TLS sits in
+/// between. Everything else (misses, expired documents, credentials, other methods, queries,
+/// `Connection: close`, 416, a blob gone from the store, a blob under TLS) is passed on
+/// untouched. One per connection; sits after HTTP decoding (sees `HTTPRequestPart`s).
+///
+/// Order: HTTP/1 answers must leave in request order, so while any request passed on is still
+/// unanswered by Hummingbird, later requests are passed on too.
+final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    struct Shared: Sendable {
+        let table: HotTable
+        let dates: FastDate
+        let serverName: String
+        /// False under TLS: a file region cannot pass through the TLS handler.
+        let sendfile: Bool
+    }
+
+    fileprivate enum Body {
+        case none
+        case bytes(ByteBuffer)
+        case file(NIOFileHandle, start: Int64, end: Int64)
+    }
+
+    private enum Reading {
+        case idle
+        /// The current request goes to Hummingbird, every part of it.
+        case passing
+        /// The current request is answered here once its end arrives; its parts stop here.
+        case answering(HTTPResponse, Body)
+    }
+
+    private let shared: Shared
+    private var reading = Reading.idle
+    /// Requests passed on whose response has not ended yet.
+    private var withHummingbird = 0
+    /// The HTTP/1 codec's context: a file region is written below it (it only carries ByteBuffers).
+    private var codec: ChannelHandlerContext?
+    private var needsFlush = false
+    /// A read held back while the channel is not writable (pipelined answers queue up).
+    private var readHeld = false
+
+    init(_ shared: Shared) {
+        self.shared = shared
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        codec = try? context.pipeline.syncOperations.context(handlerType: HTTP1ToHTTPServerCodec.self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if case .answering(_, .file(let handle, _, _)) = reading { try? handle.close() }
+        reading = .idle
+        codec = nil
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let request):
+            if withHummingbird == 0, let (head, body) = answer(request) {
+                reading = .answering(head, body)
+            } else {
+                reading = .passing
+                withHummingbird += 1
+                context.fireChannelRead(data)
+            }
+        case .body:
+            if case .passing = reading { context.fireChannelRead(data) }
+        case .end:
+            switch reading {
+            case .passing:
+                context.fireChannelRead(data)
+            case .answering(let head, let body):
+                shared.table.countHit()
+                send(head, body, context: context)
+            case .idle:
+                break
+            }
+            reading = .idle
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .answering(_, .file(let handle, _, _)) = reading { try? handle.close() }
+        reading = .idle
+        context.fireChannelInactive()
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), withHummingbird > 0 { withHummingbird -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Backpressure for pipelined hits: stop reading while answers wait to be written.
+        if !context.channel.isWritable {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, readHeld {
+            readHeld = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Deciding
+
+    /// The answer to `request` when the hot table has one; nil: pass it on. `ResponsePlan`
+    /// decides, as it does for the slow path; Date and Server are added as Hummingbird adds them.
+    private func answer(_ request: HTTPRequest) -> (HTTPResponse, Body)? {
+        guard request.method == .get || request.method == .head, let path = request.path, path.hasPrefix("/"),
+            !path.contains("?")
+        else { return nil }
+        let fields = request.headerFields
+        // Credentials are checked by the slow path every time; so are `Expect` and closing.
+        if fields[.authorization] != nil || fields[.expect] != nil { return nil }
+        if let connection = fields[.connection], connection.lowercased().contains("close") { return nil }
+        let now = FastDate.now()
+        guard let entry = shared.table.lookup(path, now: now) else { return nil }
+        let plan = ResponsePlan(method: request.method, headers: fields, representation: entry.representation)
+        var headers = plan.headers
+        // Hummingbird's rule for a response without a length: its body's (none: 0).
+        if headers[.contentLength] == nil { headers[.contentLength] = "0" }
+        headers[.date] = shared.dates.header(at: now)
+        headers[.server] = shared.serverName
+        let head = HTTPResponse(status: plan.status, headerFields: headers)
+        let body: Body
+        switch (plan.body, entry.body) {
+        case (.none, .memory), (.message, .memory):
+            body = plan.body.bytes
+        case (.representation(let range), .memory(let buffer)):
+            guard let slice = buffer.getSlice(at: buffer.readerIndex + Int(range.lowerBound), length: Int(range.count)) else { return nil }
+            body = .bytes(slice)
+        case (.none, .blob(let reader)), (.message, .blob(let reader)):
+            // No bytes of the blob go out, but the answer holds only while the store has it.
+            guard FastBlobSource.isCurrent(reader) else { return dropped(reader.digest) }
+            shared.table.noteAccess(reader.digest, at: now)
+            body = plan.body.bytes
+        case (.representation(let range), .blob(let reader)):
+            // Under TLS a file region cannot pass the TLS handler: Hummingbird streams the blob.
+            guard shared.sendfile, codec != nil else { return nil }
+            guard let handle = FastBlobSource.handle(reader) else { return dropped(reader.digest) }
+            shared.table.noteAccess(reader.digest, at: now)
+            body = .file(handle, start: range.lowerBound, end: range.upperBound)
+        }
+        return (head, body)
+    }
+
+    /// The blob is gone (evicted, removed) or has no local file: forget it, let the slow path answer.
+    private func dropped(_ digest: BlobDigest) -> (HTTPResponse, Body)? {
+        shared.table.remove(blob: digest)
+        return nil
+    }
+
+    // MARK: Answering
+
+    private func send(_ head: HTTPResponse, _ body: Body, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        switch body {
+        case .none:
+            break
+        case .bytes(let buffer):
+            context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        case .file(let handle, let start, let end):
+            guard let codec, let from = Int(exactly: start), let to = Int(exactly: end) else {
+                try? handle.close()
+                context.close(promise: nil)
+                return
+            }
+            let region = FileRegion(fileHandle: handle, readerIndex: from, endIndex: to)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in try? handle.close() }
+            codec.write(NIOAny(HTTPServerResponsePart.body(.fileRegion(region))), promise: written)
+        }
+        context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        needsFlush = true
+    }
+}
+
+extension ResponsePlan.Body {
+    /// The body of an answer that sends none of the representation's bytes.
+    fileprivate var bytes: FastPathHandler.Body {
+        if case .message(let message) = self { return .bytes(ByteBuffer(bytes: message)) }
+        return .none
+    }
+}
