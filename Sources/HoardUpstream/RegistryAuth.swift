@@ -30,9 +30,27 @@ final class RegistryAuth: Sendable {
 
     private let state = Mutex(State())
 
+    /// Where credential lookups run: a docker credential helper is a child process waited for
+    /// (up to its timeout) by a blocked thread. A pool of its own, so that neither the cooperative
+    /// pool nor `NIOThreadPool.singleton` (whose threads read blob files for every response) ever
+    /// waits on a helper. One thread: lookups queue, and each checks the cache again first, so
+    /// concurrent requests to one registry start its helper once.
+    private let helperPool: NIOThreadPool?
+
     init(http: HTTPUpstream, credentials: UpstreamCredentials?) {
         self.http = http
         self.credentials = credentials
+        if credentials != nil {
+            let pool = NIOThreadPool(numberOfThreads: 1)
+            pool.start()
+            helperPool = pool
+        } else {
+            helperPool = nil
+        }
+    }
+
+    deinit {
+        helperPool?.shutdownGracefully { _ in }
     }
 
     /// The `Authorization` value to send to `endpoint` for `scope`, when the registry is known to
@@ -119,17 +137,19 @@ final class RegistryAuth: Sendable {
 
     private func credential(for endpoint: RegistryEndpoint) async throws(UpstreamError) -> RegistryCredential? {
         if let known = state.withLock({ $0.credentials[endpoint.authority] }) { return known }
-        guard let credentials else { return nil }
+        guard let credentials, let helperPool else { return nil }
         let authority = endpoint.authority
-        // A credential helper is a child process: run it off the cooperative pool.
-        let found: RegistryCredential?
         do {
-            found = try await NIOThreadPool.singleton.runIfActive { try credentials.credentials(for: authority) }
+            return try await helperPool.runIfActive { [self] in
+                // Another lookup of this registry may have finished while this one queued.
+                if let known = state.withLock({ $0.credentials[authority] }) { return known }
+                let found = try credentials.credentials(for: authority)
+                state.withLock { $0.credentials[authority] = .some(found) }
+                return found
+            }
         } catch {
             throw .denied(url: endpoint.baseURL, reason: "\(error)")
         }
-        state.withLock { $0.credentials[authority] = .some(found) }
-        return found
     }
 
     /// Form values: everything but RFC 3986's unreserved ASCII encoded.

@@ -47,6 +47,46 @@ struct UpstreamLimitTests {
         try await http.shutdown()
     }
 
+    @Test func concurrentPullsStartTheCredentialHelperOnce() async throws {
+        let registry = try await DockerRegistry(user: "alice", password: "s3cret")
+        let http = HTTPUpstream(timeout: .seconds(10), logger: logger)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hoard-once-\(UUID().uuidString)").path
+        defer {
+            registry.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            // Each run leaves a line in `runs`; a helper takes a while (a keychain, a daemon).
+            let script = "#!/bin/sh\nread -r server\necho run >> '\(dir)/runs'\nsleep 1\n"
+                + "printf '{\"Username\":\"alice\",\"Secret\":\"s3cret\"}\\n'\n"
+            try script.write(toFile: dir + "/docker-credential-counted", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/docker-credential-counted")
+            let config = #"{"credHelpers":{"127.0.0.1:\#(registry.port)":"counted"}}"#
+            let docker = try DockerConfigCredentials(
+                data: Data(config.utf8), runner: ProcessCredentialHelperRunner(searchPath: [dir], timeout: .seconds(10)))
+            let client = RegistryClient(http: http, credentials: try UpstreamCredentials(environment: [:], dockerConfig: docker))
+            let endpoint = try RegistryEndpoint(parsing: registry.baseURL)
+            let layer = Array(repeating: UInt8(7), count: 64)
+            let digest = try await registry.pushBlob(http, repository: "private/thing", layer)
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        let response = try await client.blob(endpoint, repository: "private/thing", digest: digest)
+                        return try await response.collect(limit: 1 << 20).readableBytes
+                    }
+                }
+                for try await count in group { #expect(count == layer.count) }
+            }
+            let runs = try String(contentsOfFile: dir + "/runs", encoding: .utf8).split(separator: "\n").count
+            #expect(runs == 1, "the helper ran \(runs) times for one registry")
+        } catch {
+            try await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
     @Test func aCredentialHelperThatHangsIsKilledAndNamed() async throws {
         let registry = try await DockerRegistry(user: "alice", password: "s3cret")
         let http = HTTPUpstream(timeout: .seconds(10), logger: logger)

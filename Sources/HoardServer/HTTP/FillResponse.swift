@@ -15,8 +15,9 @@ struct FillResponse {
     let cacheControl: String
 
     func respond() -> Response {
-        var headers: HTTPFields = [.contentType: contentType, .cacheControl: cacheControl, .acceptRanges: "bytes"]
-        if let digest = head.expectedDigest { headers[.eTag] = "\"\(digest.hex)\"" }
+        let headers = ResponsePlan.commonHeaders(
+            contentType: contentType, cacheControl: cacheControl,
+            validators: head.expectedDigest.map { Validators(digestHex: $0.hex, lastModified: nil) })
         let fill = self.fill
         let head = self.head
         let body = ResponseBody(contentLength: head.size.flatMap { Int(exactly: $0) }) { writer in

@@ -45,11 +45,9 @@ struct ResponsePlan: Sendable, Equatable {
 
     init(method: HTTPRequest.Method, headers request: HTTPFields, representation: Representation) {
         let head = method == .head
-        var headers = representation.extraHeaders
-        headers[.contentType] = representation.contentType
-        headers[.cacheControl] = representation.cacheControl
-        headers[.acceptRanges] = "bytes"
-        representation.validators.apply(to: &headers)
+        var headers = Self.commonHeaders(
+            contentType: representation.contentType, cacheControl: representation.cacheControl,
+            validators: representation.validators, extraHeaders: representation.extraHeaders)
 
         if representation.validators.notModified(request) {
             // 304 repeats the validators and Cache-Control (§15.4.5); it has no content to type.
@@ -82,6 +80,18 @@ struct ResponsePlan: Sendable, Equatable {
         }
         headers[.contentLength] = String(bytes.count)
         self.init(status: status, headers: headers, body: head ? .none : .representation(bytes))
+    }
+
+    /// The headers of every answer about a representation, before the status adds its own; also
+    /// those of a blob streamed whole while it is still being pulled through (`FillResponse`),
+    /// whose validators are known only when its digest is.
+    static func commonHeaders(contentType: String, cacheControl: String, validators: Validators?, extraHeaders: HTTPFields = [:]) -> HTTPFields {
+        var headers = extraHeaders
+        headers[.contentType] = contentType
+        headers[.cacheControl] = cacheControl
+        headers[.acceptRanges] = "bytes"
+        validators?.apply(to: &headers)
+        return headers
     }
 
     private init(status: HTTPResponse.Status, headers: HTTPFields, body: Body) {
