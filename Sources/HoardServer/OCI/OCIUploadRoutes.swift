@@ -152,7 +152,7 @@ struct OCIUploadRoutes {
         switch error {
         case .diskFull: OCIError(.blobUploadInvalid, error.description, status: 507)
         case .uploadNotFound: OCIError(.blobUploadUnknown, error.description)
-        default: OCIFront.ociError(error)
+        default: ErrorResponses.ociError(error)
         }
     }
 
