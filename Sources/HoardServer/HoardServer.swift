@@ -131,6 +131,8 @@ public struct HoardApplication: Sendable {
             server: try TLSSetup.serverBuilder(settings.tls),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
+                // First: stopped last, once the server drained its requests (see FillDrain).
+                FillDrain(fetcher: fetcher),
                 MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger),
                 UploadJanitor(uploads: oci.uploads, interval: .seconds(300)),
             ],
