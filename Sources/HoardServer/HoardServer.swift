@@ -145,6 +145,8 @@ public struct HoardApplication: Sendable {
             server: try TLSSetup.serverBuilder(settings.tls, fastPath: fastPath),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
+                // First: stopped last, once the server drained its requests (see FillDrain).
+                FillDrain(fetcher: fetcher),
                 MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger, hot: hot),
                 UploadJanitor(uploads: oci.uploads, interval: .seconds(300)),
             ],

@@ -37,6 +37,8 @@ public final class Fetcher: Sendable {
     public let upstream: HTTPUpstream
     private let logger: Logger
     private let fills = Mutex<[String: Fill]>([:])
+    /// The task of every running fill, for `finish()`.
+    private let tasks = Mutex<[ObjectIdentifier: (fill: Fill, task: Task<Void, Never>)]>([:])
     /// What the windows of all running fills may hold together (`FillWindow`): 32 MiB, so eight
     /// cold downloads at once keep their full window, and more share it.
     let memory = FillMemory(limit: 32 << 20)
@@ -73,12 +75,27 @@ public final class Fetcher: Sendable {
             return (fill, true)
         }
         guard isNew else { return fill }
-        // Deliberately unstructured: the download must outlive the request that started it.
-        Task.detached { [self] in
-            await self.run(fill, lookup: lookup, source: source, onCommit: onCommit)
-            _ = self.fills.withLock { $0.removeValue(forKey: key) }
+        let id = ObjectIdentifier(fill)
+        tasks.withLock { tasks in
+            // Deliberately unstructured: the download must outlive the request that started it.
+            // (Created under the lock: the task removes itself only after it was recorded.)
+            let task = Task.detached { [self] in
+                await self.run(fill, lookup: lookup, source: source, onCommit: onCommit)
+                _ = self.fills.withLock { $0.removeValue(forKey: key) }
+                _ = self.tasks.withLock { $0.removeValue(forKey: id) }
+            }
+            tasks[id] = (fill, task)
         }
         return fill
+    }
+
+    /// For a graceful stop, once no request is left: fills whose bytes are verified are let
+    /// commit and name their blob (a client may already hold every byte and count on the store
+    /// having it), the others are stopped (nobody reads them; nothing partial is kept).
+    public func finish() async {
+        let running = tasks.withLock { Array($0.values) }
+        for (fill, task) in running where !fill.isVerified { task.cancel() }
+        for (_, task) in running { await task.value }
     }
 
     private func run(
@@ -118,6 +135,7 @@ public final class Fetcher: Sendable {
                 var batch = ByteBuffer()
                 var lastWrite: ContinuousClock.Instant?
                 for try await chunk in response.body {
+                    try Task.checkCancellation()  // a stopping server (`finish()`)
                     try check?.feed(chunk)
                     // Batches are never grown (a grown buffer doubles its allocation): a chunk
                     // that does not fit sends the batch and starts the next.

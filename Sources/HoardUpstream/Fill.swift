@@ -176,6 +176,16 @@ public final class Fill: Sendable {
         }
     }
 
+    /// Whether every byte is written and verified (the commit may still be under way).
+    public var isVerified: Bool {
+        state.withLock { state in
+            switch state.outcome {
+            case .verified, .committed: true
+            case .failed, nil: false
+            }
+        }
+    }
+
     /// Returns once anything changed since `version`.
     public func waitForChange(after version: Int) async {
         await withCheckedContinuation { continuation in
