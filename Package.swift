@@ -39,7 +39,9 @@ let package = Package(
         // HTTP header fields: Cache-Control, HTTP dates, Range and Content-Range. No dependencies.
         .target(name: "HoardHTTP"),
         // conda names, request paths, repodata info rewriting, records, zstd, CEP-16 shards.
-        .target(name: "HoardConda", dependencies: ["CZstd", "CSimdjson"]),
+        // The one sha256 digest type (store keys, repodata, OCI). No dependencies.
+        .target(name: "HoardDigest"),
+        .target(name: "HoardConda", dependencies: ["HoardDigest", "CZstd", "CSimdjson"]),
         // OCI digests, names, routes, manifests, errors, auth, conda-on-OCI naming.
         .target(
             name: "HoardOCI",
@@ -50,6 +52,7 @@ let package = Package(
         .target(
             name: "HoardStore",
             dependencies: [
+                "HoardDigest",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,6 +111,7 @@ let package = Package(
         .executableTarget(name: "hoard-repodata-bench", dependencies: ["HoardConda", "CSimdjson"]),
 
         .testTarget(name: "HoardHTTPTests", dependencies: ["HoardHTTP"]),
+        .testTarget(name: "HoardDigestTests", dependencies: ["HoardDigest"]),
         .testTarget(name: "HoardStoreTests", dependencies: ["HoardStore"]),
         .testTarget(name: "HoardCondaTests", dependencies: ["HoardConda"]),
         .testTarget(name: "HoardOCITests", dependencies: ["HoardOCI", "HoardHTTP"]),

@@ -1,14 +1,16 @@
+import HoardDigest
+
 /// The integrity facts a repodata record gives about one package file.
 /// All are optional: records without them are still listed (clients then verify md5 or nothing).
 public struct PackageDigest: Sendable, Hashable {
-    public var sha256: SHA256Digest?
+    public var sha256: BlobDigest?
     public var size: UInt64?
     /// Read only when the whole map is built (the OCI front's manifests carry it as an annotation).
     public var md5: MD5Digest?
     /// The record's `timestamp` as written (milliseconds in modern repodata, seconds in old records).
     public var timestamp: UInt64?
 
-    public init(sha256: SHA256Digest? = nil, size: UInt64? = nil, md5: MD5Digest? = nil, timestamp: UInt64? = nil) {
+    public init(sha256: BlobDigest? = nil, size: UInt64? = nil, md5: MD5Digest? = nil, timestamp: UInt64? = nil) {
         self.sha256 = sha256
         self.size = size
         self.md5 = md5

@@ -1,4 +1,5 @@
 import CSimdjson
+import HoardDigest
 
 public enum RepodataRecordsError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidJSON(String)
@@ -38,7 +39,7 @@ public enum RepodataRecords {
             let name = String(decoding: UnsafeRawBufferPointer(start: arena.map { $0 + Int(item.name_offset) }, count: Int(item.name_len)), as: UTF8.self)
             var digest = PackageDigest()
             if item.flags & Int32(HOARD_RECORD_HAS_SHA256) != 0 {
-                digest.sha256 = withUnsafeBytes(of: item.sha256) { SHA256Digest(bytes: $0) }
+                digest.sha256 = withUnsafeBytes(of: item.sha256) { BlobDigest(bytes: $0) }
             }
             if item.flags & Int32(HOARD_RECORD_HAS_SIZE) != 0 { digest.size = item.size }
             if item.flags & Int32(HOARD_RECORD_HAS_MD5) != 0 {
@@ -88,7 +89,7 @@ public enum RepodataRecords {
     fileprivate static func digest(sha: UnsafePointer<CChar>?, shaLen: Int, size: UInt64, flags: Int32) -> PackageDigest {
         var d = PackageDigest()
         if flags & Int32(HOARD_RECORD_HAS_SHA256) != 0, let sha {
-            d.sha256 = SHA256Digest(hexUTF8: UnsafeRawBufferPointer(start: sha, count: shaLen))
+            d.sha256 = BlobDigest(hexUTF8: UnsafeRawBufferPointer(start: sha, count: shaLen))
         }
         if flags & Int32(HOARD_RECORD_HAS_SIZE) != 0 { d.size = size }
         return d

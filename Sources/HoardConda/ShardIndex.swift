@@ -1,3 +1,5 @@
+import HoardDigest
+
 public enum ShardIndexError: Error, Sendable, Equatable, CustomStringConvertible {
     case zstd(ZstdError)
     case msgpack(MessagePackError)
@@ -152,10 +154,10 @@ public enum Shard {
 
     /// A sha256 as msgpack bin(32), as an array of 32 small ints (older rattler-index), or as a
     /// 64-digit hex string (shards converted from JSON).
-    static func digest(from value: MessagePackValue) -> SHA256Digest? {
+    static func digest(from value: MessagePackValue) -> BlobDigest? {
         switch value {
-        case .binary(let b): return SHA256Digest(bytes: b)
-        case .string(let s): return SHA256Digest(hex: s)
+        case .binary(let b): return BlobDigest(bytes: b)
+        case .string(let s): return BlobDigest(hex: s)
         case .array(let a):
             var bytes: [UInt8] = []
             bytes.reserveCapacity(32)
@@ -163,7 +165,7 @@ public enum Shard {
                 guard let n = v.unsignedValue, n <= 0xFF else { return nil }
                 bytes.append(UInt8(n))
             }
-            return SHA256Digest(bytes: bytes)
+            return BlobDigest(bytes: bytes)
         default: return nil
         }
     }

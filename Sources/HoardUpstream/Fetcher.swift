@@ -37,6 +37,14 @@ public final class Fetcher: Sendable {
     public let upstream: HTTPUpstream
     private let logger: Logger
     private let fills = Mutex<[String: Fill]>([:])
+    /// What the windows of all running fills may hold together (`FillWindow`): 32 MiB, so eight
+    /// cold downloads at once keep their full window, and more share it.
+    let memory = FillMemory(limit: 32 << 20)
+
+    /// Upstream bytes are written to the store in batches of about this many (one thread hop
+    /// each, not one per network read), or sooner when `batchInterval` passed since the last.
+    static let batchSize = 256 << 10
+    static let batchInterval: Duration = .milliseconds(5)
 
     public init(store: Store, upstream: HTTPUpstream, logger: Logger) {
         self.store = store
@@ -60,7 +68,7 @@ public final class Fetcher: Sendable {
     ) -> Fill {
         let (fill, isNew) = fills.withLock { fills -> (Fill, Bool) in
             if let running = fills[key] { return (running, false) }
-            let fill = Fill(key: key)
+            let fill = Fill(key: key, memory: memory)
             fills[key] = fill
             return (fill, true)
         }
@@ -107,10 +115,34 @@ public final class Fetcher: Sendable {
             writer = newWriter
             fill.started(Fill.Head(size: size, reader: try newWriter.makeTailReader(), expectedDigest: source.expectedDigest))
             do {
+                var batch = ByteBuffer()
+                var lastWrite: ContinuousClock.Instant?
                 for try await chunk in response.body {
                     try check?.feed(chunk)
-                    try await newWriter.write(chunk)
-                    fill.wrote(total: newWriter.bytesWritten)
+                    // Batches are never grown (a grown buffer doubles its allocation): a chunk
+                    // that does not fit sends the batch and starts the next.
+                    if batch.writableBytes < chunk.readableBytes {
+                        if batch.readableBytes > 0 {
+                            try await newWriter.write(batch)
+                            fill.wrote(batch)
+                            lastWrite = .now
+                        }
+                        batch = ByteBufferAllocator().buffer(capacity: max(Self.batchSize, chunk.readableBytes))
+                    }
+                    batch.writeImmutableBuffer(chunk)
+                    // The first bytes at once (time to first byte), then in batches, or sooner
+                    // when bytes come slowly.
+                    let due = lastWrite.map { .now - $0 >= Self.batchInterval } ?? true
+                    guard due || batch.writableBytes == 0 else { continue }
+                    try await newWriter.write(batch)
+                    fill.wrote(batch)
+                    // A new buffer each time: readers may still hold the one just written.
+                    batch = ByteBuffer()
+                    lastWrite = .now
+                }
+                if batch.readableBytes > 0 {
+                    try await newWriter.write(batch)
+                    fill.wrote(batch)
                 }
                 try check?.finish()
             } catch let error as StoreError {

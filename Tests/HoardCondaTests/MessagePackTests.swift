@@ -1,3 +1,4 @@
+import HoardDigest
 import Testing
 @testable import HoardConda
 
@@ -140,8 +141,8 @@ import Testing
         ])
         let records = try Shard.records(from: Zstd.compress(MessagePack.encode(shard)))
         #expect(records == [
-            "python-3.12.1-h0_0.tar.bz2": PackageDigest(sha256: SHA256Digest(bytes: digestBytes(9)), size: 123),
-            "python-3.12.1-h0_0.conda": PackageDigest(sha256: SHA256Digest(bytes: digestBytes(10)), size: 1 << 40),
+            "python-3.12.1-h0_0.tar.bz2": PackageDigest(sha256: BlobDigest(bytes: digestBytes(9)), size: 123),
+            "python-3.12.1-h0_0.conda": PackageDigest(sha256: BlobDigest(bytes: digestBytes(10)), size: 1 << 40),
             "python-3.12.2-h0_0.conda": PackageDigest(),
         ])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HoardDigest
 import Testing
 @testable import HoardConda
 
@@ -11,7 +12,7 @@ func generatedRepodata(count: Int) -> (json: String, expected: [String: PackageD
         let hex = String(repeating: String(format: "%02x", i % 256), count: 32)
         var record: [String: Any] = ["name": "pkg-\(i)", "version": "1.\(i)", "build": "h\(i)_0", "depends": ["x >=1", "y {}"]]
         var digest = PackageDigest()
-        if i % 4 != 1 { record["sha256"] = i % 4 == 2 ? hex.uppercased() : hex; digest.sha256 = SHA256Digest(hex: hex) }
+        if i % 4 != 1 { record["sha256"] = i % 4 == 2 ? hex.uppercased() : hex; digest.sha256 = BlobDigest(hex: hex) }
         if i % 4 != 3 { record["size"] = 1000 + i; digest.size = UInt64(1000 + i) }
         if i % 2 == 0 {
             packages["pkg-\(i)-1.\(i)-h\(i)_0.tar.bz2"] = record
@@ -73,10 +74,10 @@ func generatedRepodata(count: Int) -> (json: String, expected: [String: PackageD
 
     @Test func digestHex() throws {
         let hex = "0123456789abcdef" + "fedcba9876543210" + "00ff00ff00ff00ff" + "a5a5a5a5a5a5a5a5"
-        let d = try #require(SHA256Digest(hex: hex.uppercased()))
+        let d = try #require(BlobDigest(hex: hex.uppercased()))
         #expect(d.hex == hex)
-        #expect(SHA256Digest(bytes: d.bytes) == d)
-        #expect(SHA256Digest(hex: String(hex.dropLast())) == nil)
-        #expect(SHA256Digest(hex: String(hex.dropLast()) + "g") == nil)
+        #expect(BlobDigest(bytes: d.bytes) == d)
+        #expect(BlobDigest(hex: String(hex.dropLast())) == nil)
+        #expect(BlobDigest(hex: String(hex.dropLast()) + "g") == nil)
     }
 }

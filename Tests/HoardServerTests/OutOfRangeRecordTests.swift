@@ -1,5 +1,6 @@
 import Foundation
 import HoardConda
+import HoardDigest
 import HoardOCI
 import Testing
 @testable import HoardServer
@@ -7,7 +8,7 @@ import Testing
 /// Repodata records whose numbers no file or date can have (issue 7, defect 2): they give no size
 /// expectation and no OCI layer, and never trap the server.
 @Suite struct OutOfRangeRecordTests {
-    static let sha = SHA256Digest(hex: String(repeating: "ab", count: 32))!
+    static let sha = BlobDigest(hex: String(repeating: "ab", count: 32))!
 
     @Test func aSizePastInt64GivesTheDigestButNoSize() throws {
         let huge = PackageExpectations.expectation(PackageDigest(sha256: Self.sha, size: .max))

@@ -3,8 +3,9 @@ import HoardUpstream
 import Hummingbird
 import NIOCore
 
-/// Streams a blob that is still being downloaded: bytes go to the client as they reach the store,
-/// the last byte only once the blob is verified. When verification fails the
+/// Streams a blob that is still being downloaded: bytes go to the client as the fill writes them
+/// (`FillReader`: the fill's own buffers while the client keeps up, reads of the store when it
+/// falls behind), the last byte only once the blob is verified. When verification fails the
 /// body throws, so the client sees a broken transfer, never a complete one with bad bytes.
 struct FillResponse {
     let fill: Fill
@@ -18,40 +19,13 @@ struct FillResponse {
         if let digest = head.expectedDigest { headers[.eTag] = "\"\(digest.hex)\"" }
         let fill = self.fill
         let head = self.head
-        let reader = head.reader
-        let body = ResponseBody(contentLength: head.size.map { Int($0) }) { writer in
-            var offset: Int64 = 0
-            while true {
-                let (progress, version) = fill.progress()
-                let readable: Int64
-                var complete = false
-                switch progress {
-                case .failed(let error):
-                    throw error
-                case .committed(let record):
-                    readable = record.size
-                    complete = true
-                case .verified(let size):
-                    readable = size
-                    complete = true
-                case .running(let written):
-                    readable = max(0, written - 1)
-                }
-                // After the first bytes (sent at once, for time to first byte), read in batches
-                // of at least `batch`: each read is a hop to the thread pool, and the fill
-                // advances 64 KiB at a time.
-                if offset < readable && (complete || offset == 0 || readable - offset >= Self.batch) {
-                    try await FileBody.write(reader, from: offset, to: readable, into: &writer)
-                    offset = readable
-                    continue
-                }
-                if complete { break }
-                await fill.waitForChange(after: version)
+        let body = ResponseBody(contentLength: head.size.flatMap { Int(exactly: $0) }) { writer in
+            var reader = FillReader(fill: fill, head: head)
+            while let buffer = try await reader.next() {
+                try await writer.write(buffer)
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
     }
-
-    static let batch: Int64 = 1 << 20
 }

@@ -8,13 +8,13 @@ import Synchronization
 struct CondaMirrorCatalog: Sendable {
     let records: [String: PackageDigest]
     /// One filename per sha256; when two records share bytes, the lexically smallest (stable).
-    let filenameBySHA256: [SHA256Digest: String]
+    let filenameBySHA256: [BlobDigest: String]
     /// Repository component (`name'`) → the filenames of that package, sorted.
     let filenamesByRepository: [String: [String]]
 
     init(records: [String: PackageDigest]) {
         self.records = records
-        var bySHA: [SHA256Digest: String] = [:]
+        var bySHA: [BlobDigest: String] = [:]
         var byRepository: [String: [String]] = [:]
         for (filename, record) in records {
             if let sha = record.sha256 {

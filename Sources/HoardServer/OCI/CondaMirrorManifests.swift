@@ -26,7 +26,7 @@ enum CondaMirrorManifests {
     static func package(
         _ catalog: CondaMirrorCatalog, component: String, tag: String, skipped: (String, String) -> Void = { _, _ in }
     ) throws -> BuiltManifest? {
-        var described: [(filename: String, record: PackageDigest, sha256: SHA256Digest, size: Int64)] = []
+        var described: [(filename: String, record: PackageDigest, sha256: BlobDigest, size: Int64)] = []
         for item in catalog.archives(of: component, tag: tag) {
             guard let sha256 = item.record.sha256 else { continue }
             // repodata's sizes are unsigned JSON integers; a descriptor's size is an Int64.

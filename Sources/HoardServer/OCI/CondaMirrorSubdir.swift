@@ -132,7 +132,7 @@ struct CondaMirrorSubdir {
             return OCIBlobRoutes.serve(file, digest: digest.description, head: head, request: request)
         }
         let catalog = try await mirror.catalogs.catalog(of: snapshot)
-        guard let sha = SHA256Digest(hex: digest.hex), let name = catalog.filenameBySHA256[sha],
+        guard let sha = BlobDigest(hex: digest.hex), let name = catalog.filenameBySHA256[sha],
             let filename = try? CondaFilename(name)
         else {
             throw OCIError(.blobUnknown, "blob \(digest) is not a package or repodata document of \(channel.name)/\(path.subdir) (current snapshot)")
