@@ -15,6 +15,8 @@ struct OCITestServer {
 
     let root: String
     var settings = ServerSettings(port: 0)
+    /// Blobs (and upload sessions) in memory instead of files under `root`; kept across `run`s.
+    var memoryBlobs: MemoryBlobStore?
 
     init(withUsers: Bool = true, authReads: Bool = false, root: String? = nil) throws {
         self.root = root ?? NSTemporaryDirectory() + "hoard-oci-" + UUID().uuidString
@@ -30,7 +32,7 @@ struct OCITestServer {
     /// Opens the store, serves it for the duration of `body`, then closes everything (the store
     /// lock included, so the same root can be served again).
     func run<T: Sendable>(_ body: @escaping @Sendable (any TestClientProtocol, Store) async throws -> T) async throws -> T {
-        let store = try await Store.open(root: root + "/store")
+        let store = try await Store.open(root: root + "/store", blobs: memoryBlobs)
         let server = HoardServer(settings: settings, store: store, logger: Logger(label: "test"))
         return try await server.withServices { try await $0.makeApplication().test(.live) { client in try await body(client, store) } }
     }

@@ -103,4 +103,49 @@ import Testing
             #expect(Array(buffer: try await client.send(.get, "/v2/r/blobs/\(digest)", auth: nil).body) == bytes)
         }
     }
+
+    /// The OCI front knows upload sessions only through the store's `BlobUploads`: on the memory
+    /// backend chunked and monolithic uploads (sha256 and sha512) work without a file.
+    @Test func uploadsWorkOnTheMemoryBackend() async throws {
+        var server = try OCITestServer()
+        server.memoryBlobs = MemoryBlobStore()
+        defer { server.remove() }
+        let bytes = randomBytes(3000)
+        let location = try await server.run { client, store in
+            for algorithm in [OCIDigest.Algorithm.sha256, .sha512] {
+                let digest = OCIDigest.compute(algorithm, of: bytes).description
+                let start = try await client.send(.post, "/v2/r/blobs/uploads/")
+                let location = try #require(start.headers[.location])
+                #expect(try await client.send(.patch, location, headers: [.contentRange: "0-999"], body: Array(bytes[0..<1000])).status == .accepted)
+                #expect(try await client.send(.patch, location, headers: [.contentRange: "1000-1999"], body: Array(bytes[1000..<2000])).status == .accepted)
+                let status = try await client.send(.get, location)
+                #expect(status.status == .noContent && status.headers[.range] == "0-1999")
+                let put = try await client.send(.put, location + "?digest=" + digest, headers: [.contentRange: "2000-2999"], body: Array(bytes[2000...]))
+                #expect(put.status == .created)
+                #expect(Array(buffer: try await client.send(.get, "/v2/r/blobs/\(digest)", auth: nil).body) == bytes)
+                #expect(try await client.send(.get, location).status == .notFound)
+            }
+            // A wrong sha512 over chunks stores nothing and ends the session.
+            let other = randomBytes(10)
+            let start = try await client.send(.post, "/v2/r/blobs/uploads/")
+            let wrongLocation = try #require(start.headers[.location])
+            _ = try await client.send(.patch, wrongLocation, body: other)
+            let wrong = OCIDigest.compute(.sha512, of: bytes).description
+            let refused = try await client.send(.put, wrongLocation + "?digest=" + wrong)
+            #expect(refused.status == .badRequest && errorCode(refused) == "DIGEST_INVALID")
+            #expect(try await store.blobs.size(of: BlobDigest.of(other)) == nil)
+
+            // Nothing of the sessions was ever a file.
+            #expect(!FileManager.default.fileExists(atPath: store.layout.uploadsDirectory))
+            let open = try await client.send(.post, "/v2/r/blobs/uploads/")
+            let location = try #require(open.headers[.location])
+            #expect(try await client.send(.patch, location, headers: [.contentRange: "0-9"], body: Array(bytes[0..<10])).status == .accepted)
+            return location
+        }
+        // The same (memory) backend behind a new front: the session is still there.
+        try await server.run { client, _ in
+            let status = try await client.send(.get, location)
+            #expect(status.status == .noContent && status.headers[.range] == "0-9")
+        }
+    }
 }

@@ -186,3 +186,63 @@ def test_oci_blob_push_on_a_full_disk_is_507_and_recovers(small_disk, hoard_bin,
     finally:
         code = hoard.stop()
     assert code in (0, None), f"hoard exited with {code}\n{hoard.log_tail()}"
+
+
+def patch_chunk(port: int, path: str, data: bytes, auth: dict[str, str]):
+    """PATCH one chunk (the whole of `data`) to an upload session."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest("PATCH", path, skip_accept_encoding=True)
+        for name, value in {**auth, "Content-Type": "application/octet-stream", "Content-Length": str(len(data)),
+                            "Content-Range": f"0-{len(data) - 1}"}.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        try:
+            for offset in range(0, len(data), 64 * 1024):
+                conn.send(data[offset:offset + 64 * 1024])
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # hoard may answer before reading the whole body
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+def test_oci_chunk_on_a_full_disk_is_507_and_the_session_goes(small_disk, hoard_bin, htpasswd_file, tmp_path):
+    """A PATCH chunk the disk cannot hold: 507, the session's bytes are removed, and chunked
+    uploads work again once space is freed."""
+    root = small_disk / "hoard-root"
+    hoard = Hoard(hoard_bin, root, {}, log_path=tmp_path / "hoard.log", extra_args=("--htpasswd", str(htpasswd_file)))
+    try:
+        hoard.start()
+    except HoardError as exc:
+        pytest.fail(str(exc))
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
+    try:
+        filler = fill(small_disk, leave=1024 * 1024)
+        data = os.urandom(3 * 1024 * 1024)
+        started = request(hoard.port, "POST", "/v2/team/chunks/blobs/uploads/", headers={**auth, "Content-Length": "0"})
+        assert started.status == 202, f"{started.status}: {started.text}"
+        location = started.header("Location")
+        status, text = patch_chunk(hoard.port, location, data, auth)
+        assert status == 507, f"{status}: {text}\n{hoard.log_tail()}"
+        assert "no space left" in text, text
+        assert request(hoard.port, "GET", location, headers=auth).status == 404
+        assert files_under(root / "tmp" / "uploads") == [], "the refused session's bytes were kept"
+        assert hoard.running and request(hoard.port, "GET", "/healthz").status == 200
+
+        filler.unlink()
+        started = request(hoard.port, "POST", "/v2/team/chunks/blobs/uploads/", headers={**auth, "Content-Length": "0"})
+        location = started.header("Location")
+        status, text = patch_chunk(hoard.port, location, data, auth)
+        assert status == 202, f"{status}: {text}"
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        closed = request(hoard.port, "PUT", f"{location}?digest={digest}", headers={**auth, "Content-Length": "0"})
+        assert closed.status == 201, f"{closed.status}: {closed.text}"
+        fetched = request(hoard.port, "GET", f"/v2/team/chunks/blobs/{digest}")
+        assert fetched.status == 200 and fetched.body == data
+        assert files_under(root / "tmp" / "uploads") == []
+    finally:
+        code = hoard.stop()
+    assert code in (0, None), f"hoard exited with {code}\n{hoard.log_tail()}"

@@ -52,10 +52,11 @@ public final class FileBlobStore: BlobStore {
 
     public func removeLeftovers() async throws(StoreError) -> Int {
         let directory = layout.ingestDirectory
+        let uploads = layout.uploadsDirectory
         return try await io.run(directory) { () throws(StoreError) in
             let names = try POSIX.listDirectory(directory)
             for name in names { try POSIX.removeTree(directory + "/" + name) }
-            return names.count
+            return try names.count + FileBlobUploads.removeStrays(in: uploads)
         }
     }
 

@@ -116,6 +116,14 @@ public struct FileBlobUploads: BlobUploads {
         }
     }
 
+    /// Removes what is in the sessions' directory but is no session (not named by a session id);
+    /// blocking, for recovery when the store is opened. Returns how many there were.
+    static func removeStrays(in directory: String) throws(StoreError) -> Int {
+        let strays = try POSIX.listDirectory(directory).filter { UploadID($0) == nil }
+        for name in strays { try POSIX.removeTree(directory + "/" + name) }
+        return strays.count
+    }
+
     private func directory(_ id: UploadID) -> String {
         layout.uploadsDirectory + "/" + id.value
     }
