@@ -40,8 +40,10 @@ final class OCIAuthenticator: Sendable {
     /// Where bcrypt runs: a pool of its own (one thread, made in `HoardServer.withServices`), never the cooperative pool, the
     /// event loops or `NIOThreadPool.singleton` that file reads use.
     private let bcrypt: NIOThreadPool
-    /// Completed bcrypt checks, for tests and logs.
-    private let bcryptRuns = Atomic<Int>(0)
+    /// Completed bcrypt checks, for tests and logs. Set last in `init`, after everything that
+    /// can throw: Swift 6.3.1's release build crashes (SIL ownership verifier, CopyPropagation)
+    /// destroying an `Atomic` already set when a class initializer throws.
+    private let bcryptRuns: Atomic<Int>
 
     init(settings: OCISettings, tokenSecret: [UInt8], tls: Bool, bcrypt: NIOThreadPool) throws {
         htpasswd = try settings.htpasswdPath.map { (path) throws(HtpasswdError) in try Htpasswd(path: path) }
@@ -51,6 +53,7 @@ final class OCIAuthenticator: Sendable {
         failures = AuthFailureLimiter(limit: settings.authFailuresPerMinute)
         self.bcrypt = bcrypt
         self.tls = tls
+        bcryptRuns = Atomic<Int>(0)
     }
 
     /// How many bcrypt checks have run since start.
