@@ -78,7 +78,7 @@ import HoardStore
         let error = #expect(throws: ConfigError.self) {
             try HoardConfig.parse("[server]\nprot = 80\n", path: "c.toml")
         }
-        #expect(error == .unknownKey(path: "c.toml", line: 2, key: "server.prot", known: ["host", "port"]))
+        #expect(error == .unknownKey(path: "c.toml", line: 2, key: "server.prot", known: ["host", "port", "fast_path"]))
         #expect(throws: ConfigError.self) { try HoardConfig.parse("[sever]\nport = 80\n", path: "c.toml") }
     }
 
