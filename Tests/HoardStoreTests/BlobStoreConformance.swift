@@ -47,6 +47,8 @@ import Testing
             #expect(try await reader.read(at: 100_003, count: 10).readableBytes == 0)
             #expect(try await reader.read(at: 1 << 40, count: 10).readableBytes == 0)
             #expect(try await reader.read(at: 50, count: 0).readableBytes == 0)
+            // A negative offset is the caller's mistake: an error, never bytes from elsewhere.
+            await #expect(throws: StoreError.self) { try await reader.read(at: -1, count: 10) }
             #expect(try reader.withContiguousBytes { Array($0) } == bytes)
             // A local file, where the backend has one, holds exactly the blob.
             if let handle = try reader.fileHandle() {

@@ -51,10 +51,12 @@ final class MemoryTailReader: BlobReader {
 }
 
 enum MemoryBytes {
-    /// `count` bytes at `offset`, fewer at the end, none past it (as `pread` gives).
+    /// `count` bytes at `offset`, fewer at the end, none past it (as `pread` gives); a negative
+    /// offset is an error, as it is for `pread`.
     static func slice(_ bytes: [UInt8], at offset: Int64, count: Int) throws(StoreError) -> ByteBuffer {
-        guard offset >= 0, count >= 0 else { throw .rangeNotSatisfiable(size: Int64(bytes.count)) }
-        guard offset < Int64(bytes.count), count > 0 else { return ByteBuffer() }
+        guard count > 0 else { return ByteBuffer() }
+        guard offset >= 0 else { throw .rangeNotSatisfiable(size: Int64(bytes.count)) }
+        guard offset < Int64(bytes.count) else { return ByteBuffer() }
         let start = Int(offset)
         let end = start + min(count, bytes.count - start)
         return ByteBuffer(bytes: bytes[start..<end])
