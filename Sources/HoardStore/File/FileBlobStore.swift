@@ -45,8 +45,9 @@ public final class FileBlobStore: BlobStore {
     // MARK: Maintenance
 
     public func prepare() async throws(StoreError) {
-        for directory in [layout.blobsDirectory, layout.ingestDirectory, layout.uploadsDirectory] {
-            try POSIX.makeDirectories(directory)
+        let directories = [layout.blobsDirectory, layout.ingestDirectory, layout.uploadsDirectory]
+        try await io.run(layout.root) { () throws(StoreError) in
+            for directory in directories { try POSIX.makeDirectories(directory) }
         }
     }
 
