@@ -78,8 +78,14 @@ import HoardStore
         let error = #expect(throws: ConfigError.self) {
             try HoardConfig.parse("[server]\nprot = 80\n", path: "c.toml")
         }
-        #expect(error == .unknownKey(path: "c.toml", line: 2, key: "server.prot", known: ["host", "port"]))
+        #expect(error == .unknownKey(path: "c.toml", line: 2, key: "server.prot", known: ["host", "port", "fast_path"]))
         #expect(throws: ConfigError.self) { try HoardConfig.parse("[sever]\nport = 80\n", path: "c.toml") }
+    }
+
+    @Test func theFastPathCanBeTurnedOff() throws {
+        #expect(try HoardConfig.parse("[server]\nfast_path = false\n", path: "c.toml").fastPath == false)
+        #expect(try HoardConfig.parse("[server]\nport = 80\n", path: "c.toml").fastPath == nil)
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("[server]\nfast_path = \"no\"\n", path: "c.toml") }
     }
 
     @Test func badValuesAreExplained() {
