@@ -82,6 +82,12 @@ import HoardStore
         #expect(throws: ConfigError.self) { try HoardConfig.parse("[sever]\nport = 80\n", path: "c.toml") }
     }
 
+    @Test func theFastPathCanBeTurnedOff() throws {
+        #expect(try HoardConfig.parse("[server]\nfast_path = false\n", path: "c.toml").fastPath == false)
+        #expect(try HoardConfig.parse("[server]\nport = 80\n", path: "c.toml").fastPath == nil)
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("[server]\nfast_path = \"no\"\n", path: "c.toml") }
+    }
+
     @Test func badValuesAreExplained() {
         #expect(throws: ConfigError.invalidValue(path: "c.toml", line: 2, key: "store.max_size", expected: "a size such as \"50GB\" or \"2GiB\"")) {
             try HoardConfig.parse("[store]\nmax_size = \"lots\"\n", path: "c.toml")

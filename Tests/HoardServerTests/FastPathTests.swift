@@ -43,13 +43,13 @@ import Testing
             let hoard = HoardServer(settings: server.settings, store: store, logger: Logger(label: "test"))
             return try await hoard.withServices { application in
                 try await application.makeApplication().test(.live) { client in
-                    try await Self.exercise(client: client, store: store, hot: application.hot)
+                    try await Self.exercise(client: client, store: store, hot: application.hot, upstream: upstream)
                 }
             }
         }
     }
 
-    static func exercise(client: any TestClientProtocol, store: Store, hot: HotTable?) async throws -> Run {
+    static func exercise(client: any TestClientProtocol, store: Store, hot: HotTable?, upstream: FakeCondaUpstream) async throws -> Run {
         var run = Run()
         let digest = try await client.pushBlob("team/app", ociBlob)
         let blobPath = "/v2/team/app/blobs/\(digest)"
@@ -122,7 +122,10 @@ import Testing
         // next GET must not come from the table, but be pulled through again.
         let report = try await Evictor(store: store, limit: ByteSize(bytes: 0)).run()
         #expect(report.removedBlobs >= 1)
+        let fetched = upstream.count("noarch/fx-lib-1.0-0.conda")
         _ = try await ask("package after eviction", get(package))
+        // Not answered from the evicted file (still readable through an open descriptor): pulled through again.
+        #expect(upstream.count("noarch/fx-lib-1.0-0.conda") == fetched + 1)
         _ = try await ask("package HEAD after eviction", head(package))
         _ = try await ask("package after eviction, again", get(package))
         // The OCI blob is pinned (pushed): it stays. Deleting it from the repository unlinks it.

@@ -22,7 +22,10 @@ extension HotTable {
         let body: HotEntry.Body
         switch answer.source {
         case .memory(let buffer): body = .memory(buffer)
-        case .blob(let reader): body = .blob(reader)
+        case .blob(let reader):
+            // A backend without local files (no handle for sendfile) is served by the slow path alone.
+            guard FastBlobSource.isCurrent(reader) else { return }
+            body = .blob(reader)
         }
         publish(path, HotEntry(body: body, representation: representation, expires: expires))
     }
