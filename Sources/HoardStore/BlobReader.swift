@@ -17,7 +17,10 @@ public protocol BlobReader: Sendable {
     /// answer requests.
     func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
     /// A handle on a local file holding exactly this blob's bytes, for sendfile; nil when the
-    /// backend keeps no local file. The caller owns (and must close) the handle.
+    /// backend keeps no local file, or when the store no longer holds the blob (deleted or evicted
+    /// since this reader was opened: a cache of readers learns here that it must reopen).
+    /// Cheap enough for an event loop (a dup and an fstat for files). The caller owns (and must
+    /// close) the handle.
     func fileHandle() throws(StoreError) -> NIOFileHandle?
 }
 

@@ -14,7 +14,8 @@ import Testing
 /// - `read(at:count:)` returns `count` bytes, fewer only at the end, none at or past the end.
 /// - A reader opened before a delete reads the blob to its end (on files the open handle keeps
 ///   the bytes; a remote backend must delete late enough to keep this promise, e.g. after a
-///   grace period longer than any read). Opens after the delete get `blobNotFound`.
+///   grace period longer than any read). Opens after the delete get `blobNotFound`, and the
+///   old reader's `fileHandle()` is nil.
 /// - A tail reader sees each write once `write` returns, and keeps reading after the commit.
 @Suite struct BlobStoreConformance {
     @Test(arguments: BlobStoreBackend.allCases)
@@ -212,6 +213,9 @@ import Testing
             try await store.delete(digest)
             #expect(Array(buffer: head) + Array(buffer: try await reader.read(at: 1000, count: bytes.count)) == bytes)
             await #expect(throws: StoreError.blobNotFound(digest)) { try await store.open(digest) }
+            // A reader kept across the delete no longer offers a local file: whoever caches
+            // readers (the fast path) learns there that the store dropped the blob.
+            #expect(try reader.fileHandle() == nil)
         }
     }
 

@@ -81,6 +81,13 @@ final class FileBlobReader: BlobReader {
         // inherit it): the caller closes it whenever it likes, independently of this reader.
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0 else { throw StoreError.posix("dup", path) }
+        // A file with no name left was removed from the store (evicted, `verify --repair`, by
+        // hand): its bytes are still readable here, but the store no longer holds the blob.
+        var st = stat()
+        guard fstat(copy, &st) == 0, st.st_nlink > 0, Int64(st.st_size) == size else {
+            close(copy)
+            return nil
+        }
         return NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: copy)
     }
 }
