@@ -48,6 +48,8 @@ import Testing
             #expect(try await reader.read(at: 100_003, count: 10).readableBytes == 0)
             #expect(try await reader.read(at: 1 << 40, count: 10).readableBytes == 0)
             #expect(try await reader.read(at: 50, count: 0).readableBytes == 0)
+            // A count far past the end is what there is, never an allocation of that size.
+            #expect(Array(buffer: try await reader.read(at: 3, count: Int.max)) == Array(bytes[3...]))
             // A negative offset is the caller's mistake: an error, never bytes from elsewhere.
             await #expect(throws: StoreError.self) { try await reader.read(at: -1, count: 10) }
             #expect(try reader.withContiguousBytes { Array($0) } == bytes)

@@ -41,7 +41,17 @@ final class FileBlobReader: BlobReader {
     }
 
     /// Fills one buffer with up to `count` bytes at `offset` (fewer only at the end of the file).
-    func readBlocking(at offset: Int64, count: Int) throws(StoreError) -> ByteBuffer {
+    func readBlocking(at offset: Int64, count requested: Int) throws(StoreError) -> ByteBuffer {
+        // Allocate only what the file holds past `offset` now (a tail reader's file grows, so
+        // not `size`): a caller's large `count` must never become a large allocation.
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw StoreError.posix("fstat", path) }
+        let remaining = max(0, Int64(st.st_size) - max(0, offset))
+        let count = Int(min(Int64(requested), remaining))
+        guard count > 0 else {
+            if offset < 0 { throw StoreError.io(operation: "pread", path: path, errno: EINVAL) }
+            return ByteBuffer()
+        }
         var buffer = ByteBufferAllocator().buffer(capacity: count)
         var failure: StoreError?
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
