@@ -26,6 +26,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms.git", exact: "1.1.4"),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
+        // Operations: /metrics (Prometheus text) and the server-rendered web page.
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
+        // Lock files (pixi.lock, conda-lock.yml) for `hoard mirror --lockfile`.
+        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian (libzstd-dev, libarchive-dev).
