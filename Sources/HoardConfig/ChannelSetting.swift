@@ -1,7 +1,19 @@
-/// One channel hoard serves: `name = "upstream URL"` in `[channels]`, or `--upstream NAME=URL`.
+/// One channel hoard serves: `name = "upstream URL"` in `[channels]`, a `[channels.NAME]` table
+/// with `url` and the channel's other settings, or `--upstream NAME=URL`.
 public struct ChannelSetting: Sendable, Equatable {
     public let name: String
     public let url: String
+    /// Credentials for the upstream from the channel's table (after `${ENV}` expansion); nil:
+    /// look them up in RATTLER_AUTH_FILE and ~/.netrc.
+    public var upstreamCredentials: UpstreamCredentialSetting?
+    /// `readers`: an htpasswd file (bcrypt) of the users who may read this channel.
+    public var readers: String?
+    /// `private = true`: only readers and holders of a `hoard token` may read this channel
+    /// (implied by `readers`).
+    public var isPrivate = false
+
+    /// Whether reading the channel needs credentials.
+    public var isProtected: Bool { isPrivate || readers != nil }
 
     /// Why a channel setting is unusable, phrased as what it must be.
     public struct Invalid: Error, Sendable, CustomStringConvertible {
@@ -10,7 +22,8 @@ public struct ChannelSetting: Sendable, Equatable {
     }
 
     /// Paths the server answers itself; no channel may take these names.
-    public static let reservedNames: Set<String> = ["v2", "token", "healthz"]
+    /// `t` is conda's token prefix (`/t/<TOKEN>/<channel>/…`).
+    public static let reservedNames: Set<String> = ["v2", "token", "healthz", "t"]
 
     public init(name: String, url: String) throws(Invalid) {
         let allowed = name.unicodeScalars.allSatisfy { (("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }

@@ -58,7 +58,10 @@ public struct HoardConfig: Sendable, Equatable {
     }
 
     /// Parses config text; `path` only names the file in errors.
-    public static func parse(_ text: String, path: String) throws(ConfigError) -> HoardConfig {
+    /// `environment` is what `${NAME}` in a channel's settings expands from.
+    public static func parse(
+        _ text: String, path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> HoardConfig {
         if let (line, column) = TOMLPrecheck.firstMisplacedCharacter(in: text) {
             throw .syntax(path: path, line: line, column: column, message:
                 "a control character, or one beyond ASCII outside a string or comment (TOML allows neither)")
@@ -100,12 +103,7 @@ public struct HoardConfig: Sendable, Equatable {
         }
         if let channels = try reader.table("channels") {
             for name in Self.orderedKeys(of: "channels", in: text, from: channels.table.keys) {
-                guard let url = try channels.string(name) else { continue }
-                do {
-                    config.channels.append(try ChannelSetting(name: name, url: url))
-                } catch {
-                    throw channels.invalid(name, expected: error.requirement)
-                }
+                config.channels.append(try parseChannel(name, in: channels, environment: environment))
             }
         }
         if let upstream = try reader.table("upstream") {

@@ -6,6 +6,8 @@ import NIOCore
 struct HoardRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
+    /// The token of a `/t/<TOKEN>/` path prefix, taken off the path before routing (TokenPrefix.swift).
+    var channelToken: String? = nil
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -1,3 +1,4 @@
+import HoardHTTP
 import HoardOCI
 import HoardStore
 import HoardUpstream
@@ -61,11 +62,13 @@ public struct HoardServer: Sendable {
 /// Why the server could not be set up, with what to do about it.
 public enum ServerSetupError: Error, CustomStringConvertible {
     case registryCredentials(String)
+    case upstreamCredentials(String)
     case channel(String, String)
 
     public var description: String {
         switch self {
         case .registryCredentials(let why): "cannot read upstream registry credentials: \(why)"
+        case .upstreamCredentials(let why): "cannot read upstream channel credentials: \(why)"
         case .channel(let name, let why): "channel \(name): \(why)"
         }
     }
@@ -82,9 +85,16 @@ public struct HoardApplication: Sendable {
     var hot: HotTable? = nil
 
     /// A channel's upstream: an OCI mirror for `oci://` and `oci+http://`, else an HTTP channel.
-    static func channelUpstream(_ channel: CondaChannel, http: HTTPUpstream, registry: RegistryClient) throws -> any ChannelUpstream {
-        let fallback = channel.fallback.map { HTTPChannelUpstream(base: $0, http: http) }
-        guard channel.isOCIMirror else { return HTTPChannelUpstream(base: channel.upstream, http: http) }
+    static func channelUpstream(_ channel: CondaChannel, http: HTTPUpstream, registry: RegistryClient, credentials: CredentialFiles) throws
+        -> any ChannelUpstream
+    {
+        let fallback = channel.fallback.map {
+            HTTPChannelUpstream(base: $0, http: http, auth: UpstreamAuth(channel: channel.name, url: $0, configured: nil, files: credentials))
+        }
+        guard channel.isOCIMirror else {
+            let auth = UpstreamAuth(channel: channel.name, url: channel.upstream, configured: channel.upstreamCredential, files: credentials)
+            return HTTPChannelUpstream(base: channel.upstream, http: http, auth: auth)
+        }
         do {
             return OCIMirrorChannel(endpoint: try RegistryEndpoint(parsing: channel.upstream), client: registry, fallback: fallback)
         } catch {
@@ -107,9 +117,17 @@ public struct HoardApplication: Sendable {
         } catch {
             throw ServerSetupError.registryCredentials("\(error)")
         }
+        let credentialFiles: CredentialFiles
+        do { credentialFiles = try CredentialFiles.load() } catch { throw ServerSetupError.upstreamCredentials(error.description) }
         var upstreams: [String: any ChannelUpstream] = [:]
         for channel in settings.channels {
-            upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient)
+            upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient, credentials: credentialFiles)
+        }
+        let access: ChannelAccess
+        do {
+            access = try ChannelAccess(channels: settings.channels, index: store.index, bcrypt: bcrypt, authFailuresPerMinute: settings.oci.authFailuresPerMinute)
+        } catch {
+            throw ServerSetupError.channel(error.channel, error.description)
         }
         let documents = DocumentCache(
             store: store, upstreams: upstreams,
@@ -124,7 +142,8 @@ public struct HoardApplication: Sendable {
             fetcher: fetcher,
             upstreams: upstreams,
             logger: logger,
-            hot: hot
+            hot: hot,
+            access: access
         )
         let host = settings.host
         let pullThrough = settings.registries.isEmpty ? nil : OCIPullThrough(
@@ -141,7 +160,7 @@ public struct HoardApplication: Sendable {
                 sendfile: settings.tls == nil)
         }
         return Application(
-            router: HoardRouter(store: store, conda: conda, oci: oci, logger: logger).build(),
+            router: TokenPrefixRouter(router: HoardRouter(store: store, conda: conda, oci: oci, logger: logger).build()),
             server: try TLSSetup.serverBuilder(settings.tls, fastPath: fastPath),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
@@ -154,7 +173,7 @@ public struct HoardApplication: Sendable {
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("hoard listening", metadata: [
                     "address": "\(host):\(port)", "root": "\(store.layout.root)",
-                    "channels": "\(settings.channels.map { "\($0.name)=\($0.upstream)" }.sorted().joined(separator: ","))",
+                    "channels": "\(settings.channels.map { "\($0.name)=\(SecretRedaction.redact($0.upstream))\($0.isProtected ? " (protected)" : "")" }.sorted().joined(separator: ","))",
                 ])
                 await onRunning(port)
             },

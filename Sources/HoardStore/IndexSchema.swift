@@ -143,6 +143,24 @@ enum IndexSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        // v6 is issue 9's (derived conda OCI artifacts); this one is issue 11's.
+        migrator.registerMigration("v7: channel tokens") { db in
+            // Tokens `hoard token create` issued for reading a protected channel. Only the
+            // token's sha256 is kept (a token is 256 random bits: a fast hash is enough, and a
+            // stolen index gives no token). `id` is what `hoard token list`/`revoke` show.
+            // Names no blob: eviction never touches it.
+            try db.execute(sql: """
+                CREATE TABLE channel_token (
+                    id           TEXT PRIMARY KEY NOT NULL,
+                    channel      TEXT NOT NULL,
+                    token_sha256 TEXT NOT NULL UNIQUE,
+                    created_at   REAL NOT NULL,
+                    expires_at   REAL,
+                    revoked_at   REAL
+                ) WITHOUT ROWID;
+                CREATE INDEX channel_token_channel ON channel_token (channel);
+                """)
+        }
         return migrator
     }
 }

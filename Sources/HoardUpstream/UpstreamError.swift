@@ -1,3 +1,5 @@
+import HoardHTTP
+
 /// Why an upstream could not give what was asked, in words an operator can act on.
 public enum UpstreamError: Error, Sendable, CustomStringConvertible {
     /// No connection could be made (refused, DNS, TLS).
@@ -20,9 +22,18 @@ public enum UpstreamError: Error, Sendable, CustomStringConvertible {
     case denied(url: String, reason: String)
     /// Every upstream request slot stayed taken for longer than the timeout.
     case busy(url: String, limit: Int, waited: Duration)
+    /// A channel's upstream answered 401 or 403: the credentials (named by their source) are
+    /// missing, wrong or not allowed there.
+    case unauthorized(channel: String, url: String, code: Int, source: String)
 
-    public var description: String {
+    /// Secrets in URLs (`/t/<TOKEN>/`, `user:password@`) never reach a log, a response or a metric.
+    public var description: String { SecretRedaction.redact(unredacted) }
+
+    private var unredacted: String {
         switch self {
+        case .unauthorized(let channel, let url, let code, let source):
+            return "channel \(channel): upstream \(url) answered HTTP \(code) (\(code == 401 ? "authentication required" : "forbidden"))"
+                + " with \(source); check the channel's upstream credentials"
         case .unreachable(let url, let reason): return "upstream \(url) is unreachable: \(reason)"
         case .timedOut(let url, let after): return "upstream \(url) did not answer within \(after)"
         case .status(let url, let code): return "upstream \(url) answered HTTP \(code)"

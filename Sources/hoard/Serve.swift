@@ -89,12 +89,14 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(settings.port) else { throw ValidationError("--port must be from 0 to 65535") }
         settings.maxSize = try maxSize.map { try ByteSize(parsing: $0) } ?? config.maxSize
         for channel in config.channels {
-            settings.setChannel(CondaChannel(name: channel.name, upstream: channel.url))
+            settings.setChannel(Self.condaChannel(channel))
         }
         for argument in upstream {
             do {
                 let channel = try ChannelSetting(argument: argument)
-                settings.setChannel(CondaChannel(name: channel.name, upstream: channel.url))
+                // A channel the config protects stays protected when the command line moves its upstream.
+                let configured = settings.channels.first { $0.name == channel.name }
+                settings.setChannel(configured?.replacingUpstream(channel.url, fallback: configured?.fallback) ?? CondaChannel(name: channel.name, upstream: channel.url))
             } catch {
                 throw ValidationError("--upstream \(argument): expected \(error.requirement)")
             }
@@ -111,7 +113,7 @@ struct Serve: AsyncParsableCommand {
             guard let channel = settings.channels.first(where: { $0.name == name }) else {
                 throw ValidationError("--upstream-fallback \(name)=\(url): no channel \(name) is served; add it with --upstream or [channels]")
             }
-            settings.setChannel(CondaChannel(name: name, upstream: channel.upstream, fallback: url))
+            settings.setChannel(channel.replacingUpstream(channel.upstream, fallback: url))
         }
         var registrySettings = config.registries
         for argument in registry {
@@ -145,6 +147,19 @@ struct Serve: AsyncParsableCommand {
         if let cert, let key { settings.tls = TLSFiles(certificatePath: cert, privateKeyPath: key) }
         let store = try await common.openStore(config, logger: logger)
         try await HoardServer(settings: settings, store: store, logger: logger).run()
+    }
+
+    /// A configured channel with its upstream credential and who may read it.
+    static func condaChannel(_ setting: ChannelSetting) -> CondaChannel {
+        var channel = CondaChannel(name: setting.name, upstream: setting.url)
+        switch setting.upstreamCredentials {
+        case .basic(let username, let password)?: channel.upstreamCredential = .basic(username: username, password: password)
+        case .bearer(let token)?: channel.upstreamCredential = .bearer(token)
+        case nil: break
+        }
+        channel.readers = setting.readers
+        channel.isPrivate = setting.isPrivate
+        return channel
     }
 
     static func positive(_ value: Int?, _ flag: String) throws -> Int? {

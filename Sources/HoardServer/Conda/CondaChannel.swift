@@ -1,3 +1,5 @@
+import HoardUpstream
+
 /// A channel hoard serves: a local name and the upstream it pulls through from.
 public struct CondaChannel: Sendable, Hashable {
     public let name: String
@@ -6,6 +8,26 @@ public struct CondaChannel: Sendable, Hashable {
     /// An HTTP channel for packages the upstream lacks (an OCI mirror's repodata lists packages
     /// it never pushed); nil: none.
     public let fallback: String?
+    /// The upstream credential from the channel's config table; nil: the URL's token,
+    /// RATTLER_AUTH_FILE or ~/.netrc, if any.
+    public var upstreamCredential: UpstreamCredential?
+    /// An htpasswd file (bcrypt) of the users who may read the channel.
+    public var readers: String?
+    /// Only readers and holders of a `hoard token` for the channel may read it (implied by `readers`).
+    public var isPrivate = false
+
+    /// Whether reading the channel needs credentials.
+    public var isProtected: Bool { isPrivate || readers != nil }
+
+    /// This channel with another upstream (and fallback), keeping who may read it; a configured
+    /// credential stays only while the upstream's host is the same.
+    public func replacingUpstream(_ upstream: String, fallback: String?) -> CondaChannel {
+        var channel = CondaChannel(name: name, upstream: upstream, fallback: fallback)
+        channel.readers = readers
+        channel.isPrivate = isPrivate
+        if upstream == self.upstream { channel.upstreamCredential = upstreamCredential }
+        return channel
+    }
 
     public init(name: String, upstream: String, fallback: String? = nil) {
         self.name = name

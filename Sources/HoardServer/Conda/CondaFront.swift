@@ -18,15 +18,27 @@ struct CondaFront: Sendable {
     let logger: Logger
     /// The fast path's table (nil: fast path off); answers served from the store are published.
     var hot: HotTable? = nil
+    /// Who may read which channel (nil: every channel is open).
+    var access: ChannelAccess? = nil
+
+    /// The fast path checks no credentials: a protected channel's answers are never published.
+    private func publishing(for channel: String) -> HotTable? {
+        if let access, access.isProtected(channel) { return nil }
+        return hot
+    }
 
     static let immutable = "public, max-age=31536000, immutable"
 
     /// Answers `/<channel>/…`, parsed from the raw path. Throws what `ErrorResponses` answers:
     /// `UnknownChannel` when the first segment names no configured channel (whatever the
     /// method), `MethodNotAllowed` for anything but GET and HEAD, the path's and the pull's errors.
-    func respond(to request: Request) async throws -> Response {
+    /// `pathToken` is the token of a `/t/<TOKEN>/` prefix (already taken off the path), `client`
+    /// the peer's address (wrong passwords are counted against it).
+    func respond(to request: Request, pathToken: String? = nil, client: String = "unknown") async throws -> Response {
         let rawPath = request.uri.path
-        guard channels[String(RawPath.firstSegment(rawPath))] != nil else { throw unknownChannel(rawPath) }
+        guard let named = channels[String(RawPath.firstSegment(rawPath))] else { throw unknownChannel(rawPath) }
+        // Before anything else, so nothing about a protected channel answers without credentials.
+        try await access?.authorize(channel: named.name, request: request, pathToken: pathToken, client: client)
         guard request.method == .get || request.method == .head else { throw MethodNotAllowed(allow: "GET, HEAD") }
         let path = try CondaRequestPath.parse(rawPath: rawPath)
         guard let channel = channels[path.channel.rawValue] else { throw unknownChannel(rawPath) }
@@ -56,9 +68,9 @@ struct CondaFront: Sendable {
         case .json, .jsonZst:
             let key = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
             return try await serving(key, channel: channel) { snapshot in
-                if variant == .json { return try await serve(snapshot.served, of: snapshot, contentType: "application/json", request: request) }
+                if variant == .json { return try await serve(snapshot.served, of: snapshot, contentType: "application/json", request: request, channel: channel) }
                 guard let zst = snapshot.zst else { throw StoreError.blobNotFound(snapshot.row.digest) }
-                return try await serve(zst, of: snapshot, contentType: "application/zstd", request: request)
+                return try await serve(zst, of: snapshot, contentType: "application/zstd", request: request, channel: channel)
             }
         case .currentJson:
             return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .currentRepodata), channel: channel, request: request)
@@ -69,7 +81,7 @@ struct CondaFront: Sendable {
 
     private func document(_ key: DocumentKey, channel: CondaChannel, request: Request) async throws -> Response {
         try await serving(key, channel: channel) { snapshot in
-            try await serve(snapshot.served, of: snapshot, contentType: key.kind.contentType, request: request)
+            try await serve(snapshot.served, of: snapshot, contentType: key.kind.contentType, request: request, channel: channel)
         }
     }
 
@@ -85,7 +97,7 @@ struct CondaFront: Sendable {
     }
 
     /// A document representation: strong ETag of its own bytes, short max-age.
-    private func serve(_ blob: ServedBlob, of snapshot: DocumentSnapshot, contentType: String, request: Request) async throws -> Response {
+    private func serve(_ blob: ServedBlob, of snapshot: DocumentSnapshot, contentType: String, request: Request, channel: CondaChannel) async throws -> Response {
         let source: RepresentationResponse.Source
         if let memory = blob.memory {
             source = .memory(memory)
@@ -99,7 +111,7 @@ struct CondaFront: Sendable {
             cacheControl: "public, max-age=\(snapshot.clientMaxAge)"
         )
         let response = answer.respond(to: request)
-        hot?.publish(answered: request, with: response, answer: answer, expires: snapshot.validatedAt + snapshot.ttl)
+        publishing(for: channel.name)?.publish(answered: request, with: response, answer: answer, expires: snapshot.validatedAt + snapshot.ttl)
         return response
     }
 
@@ -182,7 +194,7 @@ struct CondaFront: Sendable {
                 cacheControl: Self.immutable
             )
             let response = answer.respond(to: request)
-            hot?.publish(answered: request, with: response, answer: answer)
+            publishing(for: key.channel)?.publish(answered: request, with: response, answer: answer)
             return response
         }
         let fill = fetcher.fill(key: fillKey, lookup: stored, source: source) { record in

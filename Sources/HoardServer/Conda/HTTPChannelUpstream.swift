@@ -7,6 +7,14 @@ struct HTTPChannelUpstream: ChannelUpstream {
     /// The channel's base URL.
     let base: String
     let http: HTTPUpstream
+    /// The channel's upstream credentials (config, URL token, RATTLER_AUTH_FILE, ~/.netrc).
+    var auth: UpstreamAuth
+
+    init(base: String, http: HTTPUpstream, auth: UpstreamAuth) {
+        self.base = base
+        self.http = http
+        self.auth = auth
+    }
 
     /// Asks for each variant of the document in turn (the one that answered last first), with
     /// validators when the copy hoard holds came from that variant.
@@ -24,14 +32,19 @@ struct HTTPChannelUpstream: ChannelUpstream {
             if conditional, let current {
                 request.addValidators(etag: current.row.upstreamETag, lastModified: current.row.upstreamLastModified)
             }
-            let response = try await http.send(request)
+            let (authorized, credentialSource) = auth.authorize(request)
+            let response = try await http.send(authorized)
             switch response.status {
             case 200:
                 return .body(response, source: candidate.url, zstd: candidate.zstd, digest: nil, validators: DocumentValidators(response))
             case 304 where conditional:
                 try? await response.discardBody()
                 return .notModified(DocumentValidators(response))
-            case 404, 403, 410:
+            case 401, 403:
+                // Never a silent 404: the operator must learn the credentials are wrong or missing.
+                try? await response.discardBody()
+                throw auth.refusal(url: candidate.url, status: response.status, source: credentialSource)
+            case 404, 410:
                 try? await response.discardBody()
                 lastError = UpstreamError.status(url: candidate.url, code: response.status)
             default:
@@ -47,7 +60,26 @@ struct HTTPChannelUpstream: ChannelUpstream {
     {
         let url = baseURL.flatMap { DocumentCache.resolve(filename.rawValue, against: $0) }
             ?? CondaChannel.url(base, label: label, subdir: subdir, file: filename.rawValue)
-        return FillSource(url: url, expectedDigest: expected?.digest, expectedSize: expected?.size)
+        return FillSource(url: url, expectedDigest: expected?.digest, expectedSize: expected?.size, open: opener(url))
+    }
+
+    /// Opens a download with the credentials for its host; a 401/403 names the channel and the
+    /// credential source.
+    private func opener(_ url: String) -> @Sendable () async throws -> UpstreamResponse {
+        { [http, auth] in
+            let (request, source) = auth.authorize(UpstreamRequest(url: url))
+            let response = try await http.send(request)
+            switch response.status {
+            case 200:
+                return response
+            case 401, 403:
+                try? await response.discardBody()
+                throw auth.refusal(url: url, status: response.status, source: source)
+            default:
+                try? await response.discardBody()
+                throw UpstreamError.status(url: url, code: response.status)
+            }
+        }
     }
 
     func shardSource(label: String, subdir: String, hex: String, shardsDirectory: String?) throws -> FillSource {
@@ -55,6 +87,7 @@ struct HTTPChannelUpstream: ChannelUpstream {
         guard let shardsDirectory else {
             throw UpstreamError.integrity(url: index, detail: "the shard index's shards_base_url does not resolve to an http(s) URL")
         }
-        return FillSource(url: ShardLocation.shardURL(directory: shardsDirectory, hex: hex), expectedDigest: try BlobDigest(parsing: hex))
+        let url = ShardLocation.shardURL(directory: shardsDirectory, hex: hex)
+        return FillSource(url: url, expectedDigest: try BlobDigest(parsing: hex), open: opener(url))
     }
 }

@@ -15,6 +15,8 @@ struct OCIFront: Sendable {
     let pullThrough: OCIPullThrough?
     /// The conda channels as OCI mirrors under their namespace (nil: no conda front).
     let mirror: CondaMirror?
+    /// Who may read the mirrors of protected channels (nil: no conda front).
+    let channelAccess: ChannelMirrorAccess?
     let logger: Logger
     /// The fast path's table (nil: fast path off); blob GETs served from the store are published.
     var hot: HotTable? = nil
@@ -27,6 +29,7 @@ struct OCIFront: Sendable {
         self.pullThrough = pullThrough
         self.logger = logger
         mirror = try conda.map { try CondaMirror(namespace: settings.oci.condaNamespace, conda: $0) }
+        channelAccess = conda?.access.map { ChannelMirrorAccess(namespace: settings.oci.condaNamespace, access: $0) }
         auth = try OCIAuthenticator(
             settings: settings.oci, tokenSecret: try TokenKey.loadOrCreate(root: store.layout.root), tls: settings.tls != nil,
             bcrypt: bcrypt)
@@ -42,7 +45,12 @@ struct OCIFront: Sendable {
         let route = try OCIRoute.parse(
             method: request.method.rawValue, rawPath: request.uri.path, query: try OCIRoute.parseQuery(request.uri.query ?? ""))
         if let refusal = mirror?.refusal(of: route) { throw refusal }
-        try await auth.authorize(route, request: request, client: client)
+        if let channelAccess, let repository = route.repository, let channel = channelAccess.protectedChannel(of: repository.value) {
+            // A protected channel's mirror: its readers and token holders, nobody else.
+            try await channelAccess.authorize(route, channel: channel, request: request, client: client, auth: auth)
+        } else {
+            try await auth.authorize(route, request: request, client: client)
+        }
         var response: Response
         if let mirrored = try await mirror?.respond(to: route, request: request) {
             response = mirrored
@@ -54,7 +62,7 @@ struct OCIFront: Sendable {
     }
 
     func respondToken(to request: Request, client: String) async throws -> Response {
-        try await TokenRoute(auth: auth).respond(to: request, client: client)
+        try await TokenRoute(auth: auth, channels: channelAccess).respond(to: request, client: client)
     }
 
     private func dispatch(_ route: OCIRoute, request: Request) async throws -> Response {

@@ -9,6 +9,8 @@ import Hummingbird
 /// auth. htpasswd users get every action they ask for.
 struct TokenRoute {
     let auth: OCIAuthenticator
+    /// Scopes of protected channels' mirrors are granted to their readers only.
+    var channels: ChannelMirrorAccess? = nil
 
     func respond(to request: Request, client: String) async throws -> Response {
         guard request.method == .get || request.method == .head else { throw MethodNotAllowed(allow: "GET, HEAD") }
@@ -19,6 +21,19 @@ struct TokenRoute {
             return tokenError(400, "invalid_scope", error.message)
         } catch {
             return tokenError(400, "invalid_request", "malformed query string")
+        }
+        if let decision = await channels?.grants(scopes, request: request, client: client, openReads: !auth.authReads) {
+            switch decision {
+            case .issue(let subject, let granted):
+                let issued = auth.tokens.issue(subject: subject, scopes: granted)
+                return .bytes(.ok, issued.responseBody, contentType: "application/json", headers: [.cacheControl: "no-store"])
+            case .refuse(let message):
+                return basicChallenge(message)
+            case .limited(let seconds):
+                var response = tokenError(429, "too_many_requests", "too many wrong credentials from \(client); retry in \(seconds) s")
+                response.headers[.retryAfter] = String(seconds)
+                return response
+            }
         }
         let principal: OCIPrincipal
         do {

@@ -46,8 +46,8 @@ struct HoardRouter {
         // Everything else: a configured channel, or the unknown-channel answer (CondaFront checks
         // the raw first segment).
         let condaGroup = router.group().add(middleware: ErrorMiddleware(front: .conda, logger: logger))
-        route(condaGroup, ["/", "/{channel}", "/{channel}/**"]) { [conda] request, _ in
-            try await conda.respond(to: request)
+        route(condaGroup, ["/", "/{channel}", "/{channel}/**"]) { [conda] request, context in
+            try await conda.respond(to: request, pathToken: context.channelToken, client: context.clientAddress)
         }
         return router
     }
