@@ -1,4 +1,5 @@
 import Foundation
+import HoardHTTP
 import Logging
 
 /// Log lines for people: `2026-11-23T13:50:01.123Z  INFO hoard: message key=value`, to stderr,
@@ -22,7 +23,8 @@ struct HoardLogHandler: LogHandler {
         let rendered = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoted("\($0.value)"))" }
         let tail = rendered.isEmpty ? "" : " " + rendered.joined(separator: " ")
         let line = "\(Self.timestamp()) \(levelText(event.level)) \(label): \(event.message)\(tail)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        // Last line of defence for secrets: any URL token or password that reached a message or a value.
+        FileHandle.standardError.write(Data(SecretRedaction.redact(line).utf8))
     }
 
     private func levelText(_ level: Logger.Level) -> String {

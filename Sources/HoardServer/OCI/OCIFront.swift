@@ -70,7 +70,8 @@ struct OCIFront: Sendable {
         let manifests = OCIManifestRoutes(store: store)
         let blobs = OCIBlobRoutes(store: store, hot: hot)
         let listings = OCIListingRoutes(store: store)
-        let upload = OCIUploadRoutes(store: store, uploads: uploads, logger: logger)
+        var upload = OCIUploadRoutes(store: store, uploads: uploads, logger: logger)
+        upload.protectedChannels = Set(channelAccess?.access.protectedChannels ?? [])
         switch route {
         case .apiVersionCheck:
             return .bytes(.ok, Array("{}".utf8), contentType: "application/json")

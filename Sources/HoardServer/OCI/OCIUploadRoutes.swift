@@ -14,6 +14,16 @@ struct OCIUploadRoutes {
     let store: Store
     let uploads: UploadSessions
     let logger: Logger
+    /// Protected channels: a blob only they name is never mounted into a repository (it would
+    /// be readable there without their credentials).
+    var protectedChannels: Set<String> = []
+
+    private func isPrivate(_ blob: BlobDigest) async throws -> Bool {
+        guard !protectedChannels.isEmpty else { return false }
+        let naming = try await store.index.condaChannels(naming: blob)
+        guard !naming.isEmpty, naming.isSubset(of: protectedChannels) else { return false }
+        return !(try await store.index.ociHasBlobInAnyRepository(blob))
+    }
 
     func start(_ repository: RepositoryName, _ start: UploadStart, request: Request) async throws -> Response {
         switch start {
@@ -44,7 +54,9 @@ struct OCIUploadRoutes {
                 if let from {
                     mountable = try await store.index.ociHasBlob(repository: from.value, digest: blob)
                 } else {
-                    mountable = try await store.existingBlob(blob) != nil
+                    let held = try await store.existingBlob(blob) != nil
+                    let hidden = try await isPrivate(blob)
+                    mountable = held && !hidden
                 }
                 if mountable {
                     try await store.index.ociAddBlob(repository: repository.value, digest: blob, alias: digest.algorithm == .sha256 ? nil : digest.description)
