@@ -119,6 +119,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // `hoard status` checks channel upstreams with HEAD.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
