@@ -4,11 +4,12 @@ upstream time) through swift-log; with `--log-format json` every log line is a J
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from hoard import request as http
-from ops_helpers import start_with
+from ops_helpers import start_with, status_json
 
 REPODATA = "/fixture/noarch/repodata.json"
 LIB = "/fixture/noarch/fx-lib-1.0-0.conda"
@@ -18,6 +19,16 @@ def log_entries(hoard) -> list[dict]:
     lines = [line for line in hoard.log_path.read_text().splitlines() if line and not line.startswith("$ ")]
     # Every line hoard wrote is JSON (json.loads fails the test otherwise).
     return [json.loads(line) for line in lines]
+
+
+def wait_stored(hoard_bin, root) -> None:
+    """Until the package just pulled through is in the index, and its download is over (a GET
+    may end while the store still commits; a request then would join it, not hit)."""
+    deadline = time.monotonic() + 20
+    while status_json(hoard_bin, root, "--no-upstream-check")["store"]["channels"] == []:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    time.sleep(0.3)
 
 
 def test_json_access_log_line_per_request(request: pytest.FixtureRequest, start_hoard, hoard_bin, upstream, tmp_path):
@@ -32,7 +43,11 @@ def test_json_access_log_line_per_request(request: pytest.FixtureRequest, start_
         ("GET", "/nochannel/x?q=1", {}),
         ("GET", "/t/s3cr3t-token/fixture/noarch/none.conda", {}),
     ]
-    answers = [http(hoard.port, m, p, headers=h) for m, p, h in sent]
+    answers = []
+    for method, path, headers in sent:
+        answers.append(http(hoard.port, method, path, headers=headers))
+        if len(answers) == 3:
+            wait_stored(hoard_bin, hoard.root)
     assert hoard.stop() == 0
 
     entries = log_entries(hoard)

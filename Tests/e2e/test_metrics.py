@@ -35,24 +35,20 @@ def test_metrics_count_a_known_sequence(fast_path, request: pytest.FixtureReques
     assert value(before, "hoard_upload_sessions") == 0
 
     conda_bytes = 0
-    responses = []
-    for method, path, headers in [
-        ("GET", REPODATA, {}),          # miss: fetched from upstream
-        ("GET", REPODATA, {}),          # hit
-        ("GET", LIB, {}),               # miss: pulled through
-        ("GET", LIB, {}),               # hit (published for the fast path)
-        ("GET", LIB, {"Range": "bytes=0-9"}),  # hit, 206
-        ("HEAD", LIB, {}),              # hit, no body
-        ("GET", "/nochannel/x", {}),    # 404, no cache involved
-    ]:
-        resp = http(port, method, path, headers=headers)
-        responses.append(resp)
+
+    def send(method: str, path: str, headers: dict | None = None):
+        nonlocal conda_bytes
+        resp = http(port, method, path, headers=headers or {})
         conda_bytes += len(resp.body)
-    assert [r.status for r in responses] == [200, 200, 200, 200, 206, 200, 404]
-    assert len(responses[4].body) == 10
+        return resp
+
+    assert send("GET", REPODATA).status == 200   # miss: fetched from upstream
+    assert send("GET", REPODATA).status == 200   # hit
+    assert send("GET", LIB).status == 200        # miss: pulled through
 
     # Three clients at once for one package: one download, two waits on it (the upstream holds
-    # its answer back for a second so that they overlap).
+    # its answer back for a second and a half so that they overlap). Meanwhile the first
+    # package's download has long finished storing.
     upstream.set_fault("*fx-data-1.0-0.conda", "stall", seconds=1.5, times=1)
     results = []
     threads = [threading.Thread(target=lambda: results.append(http(port, "GET", DATA))) for _ in range(3)]
@@ -64,11 +60,17 @@ def test_metrics_count_a_known_sequence(fast_path, request: pytest.FixtureReques
     assert [r.status for r in results] == [200, 200, 200]
     conda_bytes += sum(len(r.body) for r in results)
 
+    assert send("GET", LIB).status == 200        # hit (now published for the fast path)
+    ranged = send("GET", LIB, {"Range": "bytes=0-9"})
+    assert ranged.status == 206 and len(ranged.body) == 10  # hit
+    head = send("HEAD", LIB)
+    assert head.status == 200 and head.body == b""  # hit
+    assert send("GET", "/nochannel/x").status == 404  # no cache involved
+
     # An upstream that is down: one error, a 502 for a package hoard does not hold.
     upstream.down()
-    broken = http(port, "GET", "/fixture/noarch/fx-lib-1.0-0.tar.bz2")
+    broken = send("GET", "/fixture/noarch/fx-lib-1.0-0.tar.bz2")
     assert broken.status == 502, broken.text
-    conda_bytes += len(broken.body)
 
     m = scrape(port)
     req = lambda route, status: value(m, "hoard_requests_total", front="conda", route=route, status=str(status))
@@ -91,7 +93,7 @@ def test_metrics_count_a_known_sequence(fast_path, request: pytest.FixtureReques
 
     # What the upstream sent (every exchange it logged with a status, bodies of 200s) is what
     # hoard counted as fetched and timed.
-    answered = [r for r in upstream.requests() if r.status is not None]
+    answered = [r for r in upstream.requests if r.status is not None]
     sent = sum(upstream.resolve(r.path).stat().st_size for r in answered if r.status == 200 and r.method == "GET")
     assert value(m, "hoard_upstream_fetched_bytes_total") == sent
     for status in {r.status for r in answered}:
