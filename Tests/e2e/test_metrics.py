@@ -5,12 +5,16 @@ coalesced waits, store size and blob count."""
 
 from __future__ import annotations
 
+import base64
+import http.client
+import shutil
+import subprocess
 import threading
 import time
 
 import pytest
 
-from hoard import request as http
+from hoard import request as http_request
 from ops_helpers import scrape, start_with, status_json, total, value
 
 REPODATA = "/fixture/noarch/repodata.json"
@@ -38,7 +42,7 @@ def test_metrics_count_a_known_sequence(fast_path, request: pytest.FixtureReques
 
     def send(method: str, path: str, headers: dict | None = None):
         nonlocal conda_bytes
-        resp = http(port, method, path, headers=headers or {})
+        resp = http_request(port, method, path, headers=headers or {})
         conda_bytes += len(resp.body)
         return resp
 
@@ -51,7 +55,7 @@ def test_metrics_count_a_known_sequence(fast_path, request: pytest.FixtureReques
     # package's download has long finished storing.
     upstream.set_fault("*fx-data-1.0-0.conda", "stall", seconds=1.5, times=1)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(http(port, "GET", DATA))) for _ in range(3)]
+    threads = [threading.Thread(target=lambda: results.append(http_request(port, "GET", DATA))) for _ in range(3)]
     for t in threads:
         t.start()
         time.sleep(0.05)
@@ -115,6 +119,37 @@ def test_metrics_count_a_known_sequence(fast_path, request: pytest.FixtureReques
 
 def test_metrics_route_is_get_only(start_hoard):
     hoard = start_hoard()
-    assert http(hoard.port, "POST", "/metrics").status == 405
-    head = http(hoard.port, "HEAD", "/metrics")
+    assert http_request(hoard.port, "POST", "/metrics").status == 405
+    head = http_request(hoard.port, "HEAD", "/metrics")
     assert head.status == 200 and head.body == b""
+
+
+def test_upload_sessions_and_oci_requests(request: pytest.FixtureRequest, start_hoard, hoard_bin, upstream, tmp_path):
+    htpasswd = shutil.which("htpasswd")
+    if htpasswd is None:
+        pytest.skip("htpasswd (apache2-utils) is not installed")
+    entry = subprocess.run([htpasswd, "-nbB", "alice", "metrics-pass"], check=True, capture_output=True, text=True).stdout
+    (tmp_path / "htpasswd").write_text(entry)
+    hoard = start_with(request, hoard_bin, upstream.url, tmp_path, "--htpasswd", str(tmp_path / "htpasswd"))
+    auth = {"Authorization": "Basic " + base64.b64encode(b"alice:metrics-pass").decode()}
+
+    opened = [http_request(hoard.port, "POST", "/v2/team/app/blobs/uploads/", headers=auth) for _ in range(2)]
+    assert [r.status for r in opened] == [202, 202]
+    conn = http.client.HTTPConnection("127.0.0.1", hoard.port, timeout=30)
+    conn.request("PATCH", opened[0].header("location"), body=b"x" * 600, headers={**auth, "Content-Range": "0-599"})
+    patch = conn.getresponse()
+    assert patch.status == 202, patch.read()
+    conn.close()
+    assert http_request(hoard.port, "GET", "/v2/").status == 401  # no credentials
+
+    m = scrape(hoard.port)
+    assert value(m, "hoard_upload_sessions") == 2
+    assert value(m, "hoard_upload_session_bytes") == 600
+    assert value(m, "hoard_requests_total", front="oci", route="upload", status="202") == 3
+    assert value(m, "hoard_requests_total", front="oci", route="base", status="401") == 1
+
+    # Cancelled: the session is gone from the gauge.
+    assert http_request(hoard.port, "DELETE", opened[1].header("location"), headers=auth).status == 204
+    m = scrape(hoard.port)
+    assert value(m, "hoard_upload_sessions") == 1
+    assert value(m, "hoard_requests_total", front="oci", route="upload", status="204") == 1
