@@ -12,6 +12,12 @@ public struct HoardConfig: Sendable, Equatable {
     /// `[server] fast_path`: answer hot cached GET/HEAD requests ahead of Hummingbird.
     public var fastPath: Bool?
     public var logLevel: String?
+    /// How often the server writes access times and, with max_size, evicts ([store] eviction_interval).
+    public var evictionInterval: Duration?
+    /// `text` or `json` ([log] format).
+    public var logFormat: String?
+    /// Whether to log a line per request ([log] access); default true.
+    public var accessLog: Bool?
     /// `[channels]`: channel name → upstream channel URL, in file order.
     public var channels: [ChannelSetting] = []
     public var upstreamTimeout: Duration?
@@ -79,9 +85,10 @@ public struct HoardConfig: Sendable, Equatable {
         try reader.expectOnly(["store", "server", "log", "channels", "upstream", "repodata", "oci", "tls", "registries", "fallbacks"])
 
         if let store = try reader.table("store") {
-            try store.expectOnly(["root", "max_size"])
+            try store.expectOnly(["root", "max_size", "eviction_interval"])
             config.root = try store.string("root").map(Self.expandingTilde)
             config.maxSize = try store.size("max_size")
+            config.evictionInterval = try store.duration("eviction_interval")
         }
         if let server = try reader.table("server") {
             try server.expectOnly(["host", "port", "fast_path"])
@@ -93,7 +100,12 @@ public struct HoardConfig: Sendable, Equatable {
             }
         }
         if let log = try reader.table("log") {
-            try log.expectOnly(["level"])
+            try log.expectOnly(["level", "format", "access"])
+            if let format = try log.string("format") {
+                guard Self.logFormats.contains(format) else { throw log.invalid("format", expected: "text or json") }
+                config.logFormat = format
+            }
+            config.accessLog = try log.bool("access")
             if let level = try log.string("level") {
                 guard Self.logLevels.contains(level) else {
                     throw log.invalid("level", expected: "one of \(Self.logLevels.joined(separator: ", "))")
@@ -144,6 +156,7 @@ public struct HoardConfig: Sendable, Equatable {
         return keys.sorted { (locator.line(of: "\(table).\($0)") ?? 0) < (locator.line(of: "\(table).\($1)") ?? 0) }
     }
 
+    public static let logFormats = ["text", "json"]
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     static func expandingTilde(_ path: String) -> String {

@@ -33,7 +33,8 @@ public struct HoardServer: Sendable {
     /// Starts what the fronts share (the upstream client, the document worker), lends the
     /// application to `body`, and stops them afterwards.
     public func withServices<R>(_ body: (HoardApplication) async throws -> R) async throws -> R {
-        let upstream = HTTPUpstream(timeout: settings.upstreamTimeout, maxConcurrent: settings.maxUpstreamFetches, logger: logger)
+        let metrics = HoardMetrics()
+        let upstream = HTTPUpstream(timeout: settings.upstreamTimeout, maxConcurrent: settings.maxUpstreamFetches, logger: logger, observer: metrics)
         // One thread for decompressing, rewriting and compressing large documents.
         let worker = NIOThreadPool(numberOfThreads: 1)
         worker.start()
@@ -41,7 +42,7 @@ public struct HoardServer: Sendable {
         // here and takes at most one core, while file reads keep NIOThreadPool.singleton.
         let bcrypt = NIOThreadPool(numberOfThreads: 1)
         bcrypt.start()
-        var application = HoardApplication(server: self, upstream: upstream, worker: worker, bcrypt: bcrypt)
+        var application = HoardApplication(server: self, upstream: upstream, worker: worker, bcrypt: bcrypt, metrics: metrics)
         // The fast path's table: the fronts publish what they served, the handler repeats it.
         application.hot = settings.fastPath ? HotTable() : nil
         do {
@@ -81,6 +82,8 @@ public struct HoardApplication: Sendable {
     let worker: NIOThreadPool
     /// bcrypt's own pool (see `withServices`).
     let bcrypt: NIOThreadPool
+    /// Counts for `/metrics`.
+    let metrics: HoardMetrics
     /// What the fast path answers (nil: fast path off).
     var hot: HotTable? = nil
 
@@ -154,19 +157,25 @@ public struct HoardApplication: Sendable {
         mirrored.hot = nil
         var oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: mirrored, bcrypt: bcrypt, logger: logger)
         oci.hot = hot
+        var accessLogger = Logger(label: "hoard.access")
+        accessLogger.logLevel = logger.logLevel
+        let requestLog = RequestLog(metrics: metrics, logger: settings.accessLog ? accessLogger : nil)
         let fastPath = hot.map {
             FastPathHandler.Shared(
                 table: $0, dates: FastDate(), serverName: "hoard/\(HoardVersion.string)",
-                sendfile: settings.tls == nil)
+                sendfile: settings.tls == nil, log: requestLog)
         }
         return Application(
-            router: TokenPrefixRouter(router: HoardRouter(store: store, conda: conda, oci: oci, logger: logger).build()),
+            router: TokenPrefixRouter(router: HoardRouter(
+                store: store, conda: conda, oci: oci, logger: logger, requestLog: requestLog,
+                metrics: MetricsRoute(metrics: metrics, store: store, uploads: oci.uploads)
+            ).build()),
             server: try TLSSetup.serverBuilder(settings.tls, fastPath: fastPath),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
                 // First: stopped last, once the server drained its requests (see FillDrain).
                 FillDrain(fetcher: fetcher),
-                MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger, hot: hot),
+                MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger, hot: hot, metrics: metrics),
                 UploadJanitor(uploads: oci.uploads, interval: .seconds(300)),
             ],
             onServerRunning: { channel in

@@ -13,6 +13,8 @@ struct MaintenanceService: Service {
     let logger: Logger
     /// The fast path's table: the blob reads of its hits count for eviction as the slow path's do.
     var hot: HotTable? = nil
+    /// Counts evictions for `/metrics`.
+    var metrics: HoardMetrics? = nil
 
     func run() async throws {
         // Ends when the server shuts down; the server writes pending state itself after that.
@@ -30,7 +32,11 @@ struct MaintenanceService: Service {
             if let limit = settings.maxSize {
                 // Blobs may use what upload sessions leave of the limit.
                 let held = await uploads?.bytesHeld() ?? 0
-                _ = try await Evictor(store: store, limit: ByteSize(bytes: max(0, limit.bytes - held))).run()
+                let report = try await Evictor(store: store, limit: ByteSize(bytes: max(0, limit.bytes - held))) { [hot] candidates in
+                    // The fast path's idle entries hold readers; the blobs they hold must be free to go.
+                    hot?.remove(blobs: Set(candidates))
+                }.run()
+                metrics?.evicted(report)
             }
         } catch {
             logger.error("store maintenance failed", metadata: ["error": "\(error)"])

@@ -16,6 +16,8 @@ public struct ServerSettings: Sendable {
     /// Answer hot cached GET/HEAD requests on the event loop ahead of Hummingbird (FastPath/);
     /// off only to compare (`--no-fast-path`).
     public var fastPath = true
+    /// One access-log line per request (label hoard.access, level info).
+    public var accessLog = true
 
     /// The conda channels served, by name.
     public var channels: [CondaChannel]

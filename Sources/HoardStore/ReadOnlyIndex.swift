@@ -37,6 +37,11 @@ public final class ReadOnlyIndex: BlobRowSource {
         }
     }
 
+    /// One read transaction on the index.
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await queue.read(body)
+    }
+
     public func allBlobs() async throws -> [BlobRecord] {
         try await queue.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM blob ORDER BY digest").map { try BlobRecord(row: $0) }

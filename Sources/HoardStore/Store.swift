@@ -15,6 +15,7 @@ public final class Store: Sendable {
     public let logger: Logger
     private let lock: StoreLock
     private let accesses = AccessRecorder()
+    private let leases = ServingLeases()
 
     /// Opens (creating if needed) the store at `root`, takes its lock and runs crash recovery.
     /// Blobs live in `blobs` when given (another backend), else in files under `root`
@@ -125,12 +126,21 @@ public final class Store: Sendable {
         return record
     }
 
-    /// Opens a blob for reading and notes the access for eviction.
+    /// Opens a blob for reading and notes the access for eviction. The blob is not evicted
+    /// while the reader (or anything holding it) is alive.
     public func open(_ digest: BlobDigest) async throws(StoreError) -> any BlobReader {
         let reader = try await blobs.open(digest)
         accesses.record(digest)
-        return reader
+        return LeasedBlobReader(reader, lease: leases.take(digest))
     }
+
+    /// Whether a reader of this blob is alive (it is being served, or held to be served).
+    public func isServing(_ digest: BlobDigest) -> Bool {
+        leases.isLeased(digest)
+    }
+
+    /// How many distinct blobs have a live reader.
+    public var servingCount: Int { leases.leasedCount }
 
     public func contains(_ digest: BlobDigest) async throws -> Bool {
         try await existingBlob(digest) != nil
@@ -147,6 +157,14 @@ public final class Store: Sendable {
     public func remove(_ digests: [BlobDigest]) async throws {
         try await index.removeBlobs(digests)
         for digest in digests { try await blobs.delete(digest) }
+    }
+
+    /// Removes those of `digests` that no live reader holds, checked just before; returns them.
+    /// (A reader opened after the check keeps its bytes: an open file outlives its name.)
+    public func removeUnlessServing(_ digests: [BlobDigest]) async throws -> [BlobDigest] {
+        let removable = leases.unleased(digests)
+        if !removable.isEmpty { try await remove(removable) }
+        return removable
     }
 
     /// Blob count and bytes, from the index.

@@ -74,13 +74,20 @@ public final class Fetcher: Sendable {
             fills[key] = fill
             return (fill, true)
         }
-        guard isNew else { return fill }
+        guard isNew else {
+            RequestNotes.current?.note(.coalesced)
+            upstream.observer?.coalescedWait()
+            return fill
+        }
+        // The request that starts a download is its miss, and its access log gets the upstream time.
+        let notes = RequestNotes.current
+        notes?.note(.miss)
         let id = ObjectIdentifier(fill)
         tasks.withLock { tasks in
             // Deliberately unstructured: the download must outlive the request that started it.
             // (Created under the lock: the task removes itself only after it was recorded.)
             let task = Task.detached { [self] in
-                await self.run(fill, lookup: lookup, source: source, onCommit: onCommit)
+                await RequestNotes.$current.withValue(notes) { await self.run(fill, lookup: lookup, source: source, onCommit: onCommit) }
                 _ = self.fills.withLock { $0.removeValue(forKey: key) }
                 _ = self.tasks.withLock { $0.removeValue(forKey: id) }
             }

@@ -71,20 +71,23 @@ public struct UpstreamBody: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     let base: HTTPClientResponse.Body
     let permit: FetchPermit?
+    var observer: (any UpstreamObserver)? = nil
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: HTTPClientResponse.Body.AsyncIterator
         let permit: FetchPermit?
+        let observer: (any UpstreamObserver)?
 
         public mutating func next() async throws -> ByteBuffer? {
             let chunk = try await base.next()
             if chunk == nil { permit?.release() }
+            if let chunk { observer?.upstreamReceived(bytes: chunk.readableBytes) }
             return chunk
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), permit: permit)
+        AsyncIterator(base: base.makeAsyncIterator(), permit: permit, observer: observer)
     }
 }
 
@@ -100,10 +103,13 @@ public final class HTTPUpstream: Sendable {
     private let client: HTTPClient
     private let slots: FetchSlots
     private let logger: Logger
+    /// Metrics of upstream traffic (latency, errors, bytes); nil: none kept.
+    public let observer: (any UpstreamObserver)?
 
-    public init(timeout: Duration = .seconds(30), maxConcurrent: Int = 32, logger: Logger) {
+    public init(timeout: Duration = .seconds(30), maxConcurrent: Int = 32, logger: Logger, observer: (any UpstreamObserver)? = nil) {
         self.timeout = timeout
         self.logger = logger
+        self.observer = observer
         slots = FetchSlots(count: maxConcurrent)
         let amount = Self.timeAmount(timeout)
         // AsyncHTTPClient retries a refused connection until the connect timeout: keep that
@@ -127,6 +133,13 @@ public final class HTTPUpstream: Sendable {
         return .nanoseconds(overflow2 ? .max : max(total, 0))
     }
 
+    /// A measured duration in nanoseconds, saturating.
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : nanos.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+
     public func shutdown() async throws {
         try await client.shutdown()
     }
@@ -144,6 +157,7 @@ public final class HTTPUpstream: Sendable {
         do {
             permit = try await slots.acquire(timeout: timeout)
         } catch is FetchSlots.WaitTimedOut {
+            observer?.upstreamFailed(.busy(url: request.url, limit: slots.count, waited: timeout))
             throw .busy(url: request.url, limit: slots.count, waited: timeout)
         } catch {
             throw .transfer(url: request.url, reason: "cancelled while waiting for a free upstream request slot")
@@ -151,13 +165,19 @@ public final class HTTPUpstream: Sendable {
         do {
             // The deadline only bounds the whole exchange generously; stalls are caught by the
             // read timeout configured above.
+            let started = ContinuousClock.now
             let response = try await client.execute(outgoing, timeout: .hours(24), logger: logger)
+            let took = Self.nanoseconds(ContinuousClock.now - started)
+            observer?.upstreamAnswered(nanoseconds: took, status: Int(response.status.code))
+            RequestNotes.current?.addUpstream(nanoseconds: took)
             return UpstreamResponse(
                 url: request.url, status: Int(response.status.code), headers: response.headers,
-                body: UpstreamBody(base: response.body, permit: permit))
+                body: UpstreamBody(base: response.body, permit: permit, observer: observer))
         } catch {
             permit.release()
-            throw Self.classify(error, url: request.url, timeout: timeout)
+            let classified = Self.classify(error, url: request.url, timeout: timeout)
+            observer?.upstreamFailed(classified)
+            throw classified
         }
     }
 

@@ -15,6 +15,9 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical. Default: info.")
     var logLevel: String?
 
+    @Option(name: .long, help: "Log format: text (for people) or json (one JSON object a line, for machines). Default: text.")
+    var logFormat: String?
+
     @Flag(name: .long, help: "Shorthand for --log-level debug.")
     var debug = false
 
@@ -48,7 +51,16 @@ struct CommonOptions: ParsableArguments {
         guard let level = Logger.Level(rawValue: text) else {
             throw ValidationError("--log-level must be one of \(HoardConfig.logLevels.joined(separator: ", ")), not '\(text)'")
         }
+        let format = logFormat ?? config.logFormat ?? "text"
+        guard HoardConfig.logFormats.contains(format) else {
+            throw ValidationError("--log-format must be text or json, not '\(format)'")
+        }
         LoggingSystem.bootstrap { label in
+            if format == "json" {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = HoardLogHandler(label: label)
             handler.logLevel = level
             return handler

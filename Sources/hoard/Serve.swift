@@ -21,6 +21,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Keep the store under this size by evicting least recently used blobs, e.g. 50GB.")
     var maxSize: String?
 
+    @Option(name: .long, help: "How often access times are written to the index and, with --max-size, least recently used blobs are evicted, e.g. 30s. Default: 30s.")
+    var evictionInterval: String?
+
+    @Flag(name: .long, help: "Write no access-log line per request (metrics still count every request).")
+    var noAccessLog = false
+
     @Option(name: .long, help: ArgumentHelp(
         "Serve a channel NAME pulled through from the conda channel at URL (repeatable). Adds to or replaces the configured channels; conda-forge is served by default.",
         valueName: "name=url"))
@@ -88,6 +94,9 @@ struct Serve: AsyncParsableCommand {
         settings.port = port ?? config.port ?? settings.port
         guard (0...65535).contains(settings.port) else { throw ValidationError("--port must be from 0 to 65535") }
         settings.maxSize = try maxSize.map { try ByteSize(parsing: $0) } ?? config.maxSize
+        settings.maintenanceInterval = try evictionInterval.map { try Self.duration($0, "--eviction-interval") } ?? config.evictionInterval ?? settings.maintenanceInterval
+        guard settings.maintenanceInterval > .zero else { throw ValidationError("--eviction-interval must be above zero") }
+        settings.accessLog = !noAccessLog && (config.accessLog ?? true)
         for channel in config.channels {
             settings.setChannel(Self.condaChannel(channel))
         }

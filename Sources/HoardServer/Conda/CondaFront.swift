@@ -187,6 +187,7 @@ struct CondaFront: Sendable {
             return try await store.existingBlob(digest)
         }
         if fetcher.existing(fillKey) == nil, let record = try await stored(), let reader = try? await store.open(record.digest) {
+            RequestNotes.current?.note(.hit)
             let answer = RepresentationResponse(
                 source: .blob(reader),
                 validators: Validators(digestHex: record.digest.hex, lastModified: nil),

@@ -37,11 +37,13 @@ final class DocumentCache: Sendable {
     func snapshot(_ key: DocumentKey, channel: CondaChannel) async throws -> DocumentSnapshot {
         let now = Date().timeIntervalSince1970
         guard let current = try await stored(key) else {
+            RequestNotes.current?.note(.miss)
             return try await refresh(key, channel: channel, current: nil).value.get()
         }
         if !current.isFresh(at: now) && backoff.withLock({ ($0[key] ?? 0) <= now }) {
             _ = refresh(key, channel: channel, current: current)
         }
+        RequestNotes.current?.note(.hit)
         return try current.get()
     }
 

@@ -25,12 +25,15 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let serverName: String
         /// False under TLS: a file region cannot pass through the TLS handler.
         let sendfile: Bool
+        /// Metrics and the access log (atomic counters: no lock on this path).
+        var log: RequestLog? = nil
     }
 
     fileprivate enum Body {
         case none
         case bytes(ByteBuffer)
-        case file(NIOFileHandle, start: Int64, end: Int64)
+        /// `reader` is kept until the bytes are written: while it lives, the store does not evict the blob.
+        case file(NIOFileHandle, start: Int64, end: Int64, reader: any BlobReader)
     }
 
     private enum Reading {
@@ -50,6 +53,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var needsFlush = false
     /// A read held back while the channel is not writable (pipelined answers queue up).
     private var readHeld = false
+    /// The request being answered here, for the access log (method, raw path, when its head came).
+    private var answeringRequest: (method: String, path: String, started: Double)?
 
     init(_ shared: Shared) {
         self.shared = shared
@@ -60,7 +65,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if case .answering(_, .file(let handle, _, _)) = reading { try? handle.close() }
+        if case .answering(_, .file(let handle, _, _, _)) = reading { try? handle.close() }
         reading = .idle
         codec = nil
     }
@@ -72,6 +77,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let request):
             if withHummingbird == 0, let (head, body) = answer(request) {
                 reading = .answering(head, body)
+                if shared.log != nil { answeringRequest = (request.method.rawValue, request.path ?? "", FastDate.now()) }
             } else {
                 reading = .passing
                 withHummingbird += 1
@@ -86,6 +92,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .answering(let head, let body):
                 shared.table.countHit()
                 send(head, body, context: context)
+                if let log = shared.log, let (method, path, started) = answeringRequest { log.fastAnswered(method, path, head, body, since: started) }
+                answeringRequest = nil
             case .idle:
                 break
             }
@@ -102,7 +110,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .answering(_, .file(let handle, _, _)) = reading { try? handle.close() }
+        if case .answering(_, .file(let handle, _, _, _)) = reading { try? handle.close() }
         reading = .idle
         context.fireChannelInactive()
     }
@@ -169,7 +177,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard shared.sendfile, codec != nil else { return nil }
             guard let handle = FastBlobSource.handle(reader) else { return dropped(reader.digest) }
             shared.table.noteAccess(reader.digest, at: now)
-            body = .file(handle, start: range.lowerBound, end: range.upperBound)
+            body = .file(handle, start: range.lowerBound, end: range.upperBound, reader: reader)
         }
         return (head, body)
     }
@@ -189,7 +197,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             break
         case .bytes(let buffer):
             context.write(wrapOutboundOut(.body(buffer)), promise: nil)
-        case .file(let handle, let start, let end):
+        case .file(let handle, let start, let end, let reader):
             guard let codec, let from = Int(exactly: start), let to = Int(exactly: end) else {
                 try? handle.close()
                 context.close(promise: nil)
@@ -197,11 +205,28 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             let region = FileRegion(fileHandle: handle, readerIndex: from, endIndex: to)
             let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenComplete { _ in try? handle.close() }
+            written.futureResult.whenComplete { _ in
+                try? handle.close()
+                withExtendedLifetime(reader) {}
+            }
             codec.write(NIOAny(HTTPServerResponsePart.body(.fileRegion(region))), promise: written)
         }
         context.write(wrapOutboundOut(.end(nil)), promise: nil)
         needsFlush = true
+    }
+}
+
+extension RequestLog {
+    /// A fast-path answer, counted and logged as Hummingbird's are (a hit, no upstream).
+    fileprivate func fastAnswered(_ method: String, _ path: String, _ head: HTTPResponse, _ body: FastPathHandler.Body, since started: Double) {
+        let bytes: Int
+        switch body {
+        case .none: bytes = 0
+        case .bytes(let buffer): bytes = buffer.readableBytes
+        case .file(_, let start, let end, _): bytes = Int(clamping: max(0, end - start))
+        }
+        let seconds = logs ? max(0, FastDate.now() - started) : 0
+        finished(method: method, path: path, status: head.status.code, bytes: bytes, seconds: seconds, outcome: .hit, upstreamSeconds: nil, fastPath: true)
     }
 }
 

@@ -76,6 +76,17 @@ final class HotTable: Sendable {
         }
     }
 
+    /// Drops every entry answering with one of these blobs (eviction is about to judge them:
+    /// an idle entry must not keep them from going). One pass over the table.
+    func remove(blobs digests: Set<BlobDigest>) {
+        guard !digests.isEmpty else { return }
+        state.withLock { state in
+            for (path, found) in state.entries {
+                if let digest = found.entry.body.digest, digests.contains(digest) { Self.remove(path, from: &state) }
+            }
+        }
+    }
+
     /// Notes that a fast-path hit read this blob (eviction must see it as recently used).
     func noteAccess(_ digest: BlobDigest, at time: Double) {
         state.withLock { $0.accesses[digest] = time }

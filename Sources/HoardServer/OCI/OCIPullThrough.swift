@@ -183,6 +183,7 @@ final class OCIPullThrough: Sendable {
         }
         let key = "oci-pull-blob:\(digest)"
         if fetcher.existing(key) == nil, let record = try await lookup(), let reader = try? await store.open(record.digest) {
+            RequestNotes.current?.note(.hit)
             return OCIBlobRoutes.serve(reader, digest: digest.description, head: head, request: request)
         }
         let client = self.client

@@ -11,12 +11,17 @@ struct HoardRouter {
     let conda: CondaFront
     let oci: OCIFront
     let logger: Logger
+    /// Metrics and the access log of every request; `/metrics` renders the metrics.
+    let requestLog: RequestLog
+    let metrics: MetricsRoute
 
     typealias Context = HoardRequestContext
     typealias Handler = @Sendable (Request, Context) async throws -> Response
 
     func build() -> Router<Context> {
         let router = Router(context: Context.self)
+        // Outermost of all: sees every answer as it leaves, errors included.
+        router.add(middleware: AccessLogMiddleware(log: requestLog))
         // Outermost first: HEAD drops the body of whatever is answered inside, errors included;
         // errors no front answered (an unknown channel, an unrouted method) are answered in text.
         router.add(middleware: HeadMiddleware())
@@ -29,6 +34,12 @@ struct HoardRouter {
         route(healthGroup, ["/healthz", "/healthz/**"]) { request, _ in
             guard request.method == .get || request.method == .head else { throw MethodNotAllowed(allow: "GET, HEAD") }
             return try await health.respond()
+        }
+
+        let metricsGroup = router.group().add(middleware: RawPathGuard(served: served) { $0 == "/metrics" })
+        route(metricsGroup, ["/metrics"]) { [metrics] request, _ in
+            guard request.method == .get || request.method == .head else { throw MethodNotAllowed(allow: "GET, HEAD") }
+            return await metrics.respond()
         }
 
         let tokenGroup = router.group().add(middleware: RawPathGuard(served: served) { $0 == "/token" })
