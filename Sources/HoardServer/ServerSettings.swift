@@ -16,6 +16,11 @@ public struct ServerSettings: Sendable {
     /// Answer hot cached GET/HEAD requests on the event loop ahead of Hummingbird (FastPath/);
     /// off only to compare (`--no-fast-path`).
     public var fastPath = true
+    /// Never contact an upstream (`--offline`): serve only what the store holds.
+    public var offline = false
+    /// Offline, serve the last upstream repodata as it was instead of filtering it to the
+    /// packages in the store (`--offline-full-repodata`).
+    public var offlineFullRepodata = false
 
     /// The conda channels served, by name.
     public var channels: [CondaChannel]
