@@ -265,6 +265,13 @@ def test_real_conda_installs_offline(hoards, upstream, client_dirs, tmp_path, so
     ok = create(tmp_path / "env-ok", "fx-lib", "fx-data")
     assert ok.returncode == 0, f"conda create failed:\n{ok.stdout[-3000:]}\n{ok.stderr[-3000:]}"
     assert (tmp_path / "env-ok" / "share" / "fx-data" / "payload.bin").is_file()
+    cache = scratch / "pkgs" / "cache"
+    flat = [p.name for p in cache.glob("*.json") if not p.name.endswith(".info.json")]
+    if shards:  # conda read the generated shard indexes (and shards), not repodata.json
+        assert list(cache.glob("*.msgpack.zst")) and (cache / "repodata_shards.db").is_file() and not flat, \
+            sorted(p.name for p in cache.iterdir())
+    else:
+        assert flat, sorted(p.name for p in cache.iterdir())
     missing = create(tmp_path / "env-missing", "fx-app")
     text = (missing.stdout + missing.stderr).lower()
     assert missing.returncode != 0 and ("packagesnotfound" in text or "not available" in text or "nothing provides" in text
