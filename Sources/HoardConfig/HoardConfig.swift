@@ -11,6 +11,10 @@ public struct HoardConfig: Sendable, Equatable {
     public var port: Int?
     /// `[server] fast_path`: answer hot cached GET/HEAD requests ahead of Hummingbird.
     public var fastPath: Bool?
+    /// `[server] offline`: never contact an upstream.
+    public var offline: Bool?
+    /// `[server] offline_full_repodata`: offline, serve repodata unfiltered.
+    public var offlineFullRepodata: Bool?
     public var logLevel: String?
     /// How often the server writes access times and, with max_size, evicts ([store] eviction_interval).
     public var evictionInterval: Duration?
@@ -91,9 +95,11 @@ public struct HoardConfig: Sendable, Equatable {
             config.evictionInterval = try store.duration("eviction_interval")
         }
         if let server = try reader.table("server") {
-            try server.expectOnly(["host", "port", "fast_path"])
+            try server.expectOnly(["host", "port", "fast_path", "offline", "offline_full_repodata"])
             config.host = try server.string("host")
             config.fastPath = try server.bool("fast_path")
+            config.offline = try server.bool("offline")
+            config.offlineFullRepodata = try server.bool("offline_full_repodata")
             if let port = try server.int("port") {
                 guard (0...65535).contains(port) else { throw server.invalid("port", expected: "an integer from 0 to 65535") }
                 config.port = port

@@ -123,7 +123,8 @@ public struct HoardApplication: Sendable {
         let credentialFiles: CredentialFiles
         do { credentialFiles = try CredentialFiles.load() } catch { throw ServerSetupError.upstreamCredentials(error.description) }
         var upstreams: [String: any ChannelUpstream] = [:]
-        for channel in settings.channels {
+        // Offline, no channel has an upstream: nothing can reach one.
+        for channel in settings.channels where !settings.offline {
             upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient, credentials: credentialFiles)
         }
         let access: ChannelAccess
@@ -132,13 +133,13 @@ public struct HoardApplication: Sendable {
         } catch {
             throw ServerSetupError.channel(error.channel, error.description)
         }
+        let builder = DocumentBuilder(
+            store: store, worker: worker, timeout: settings.upstreamTimeout, maxDocumentSize: settings.maxDocumentSize)
         let documents = DocumentCache(
-            store: store, upstreams: upstreams,
-            builder: DocumentBuilder(
-                store: store, worker: worker, timeout: settings.upstreamTimeout, maxDocumentSize: settings.maxDocumentSize),
-            configuredTTL: settings.repodataTTL, logger: logger
+            store: store, upstreams: upstreams, builder: builder,
+            configuredTTL: settings.repodataTTL, logger: logger, offline: settings.offline
         )
-        let conda = CondaFront(
+        var conda = CondaFront(
             channels: Dictionary(settings.channels.map { ($0.name, $0) }) { $1 },
             store: store, documents: documents,
             expectations: PackageExpectations(store: store, documents: documents, worker: worker),
@@ -146,10 +147,18 @@ public struct HoardApplication: Sendable {
             upstreams: upstreams,
             logger: logger,
             hot: hot,
-            access: access
+            access: access,
+            derived: DerivedRepodata(
+                store: store, builder: builder, filtering: settings.offline && !settings.offlineFullRepodata, logger: logger)
         )
+        conda.offline = settings.offline
         let host = settings.host
-        let pullThrough = settings.registries.isEmpty ? nil : OCIPullThrough(
+        if settings.offline && !settings.registries.isEmpty {
+            logger.notice("offline: the upstream registries are not pulled through", metadata: [
+                "registries": "\(settings.registries.map(\.name).sorted().joined(separator: ","))",
+            ])
+        }
+        let pullThrough = settings.registries.isEmpty || settings.offline ? nil : OCIPullThrough(
             registries: settings.registries, client: registryClient, fetcher: fetcher, store: store,
             tagTTL: settings.registryTagTTL, logger: logger)
         // The channels' OCI mirror answers under /v2/ with OCI headers: it publishes nothing.
@@ -181,7 +190,7 @@ public struct HoardApplication: Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice("hoard listening", metadata: [
-                    "address": "\(host):\(port)", "root": "\(store.layout.root)",
+                    "address": "\(host):\(port)", "root": "\(store.layout.root)", "offline": "\(settings.offline)",
                     "channels": "\(settings.channels.map { "\($0.name)=\(SecretRedaction.redact($0.upstream))\($0.isProtected ? " (protected)" : "")" }.sorted().joined(separator: ","))",
                 ])
                 await onRunning(port)

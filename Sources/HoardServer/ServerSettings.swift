@@ -18,6 +18,11 @@ public struct ServerSettings: Sendable {
     public var fastPath = true
     /// One access-log line per request (label hoard.access, level info).
     public var accessLog = true
+    /// Never contact an upstream (`--offline`): serve only what the store holds.
+    public var offline = false
+    /// Offline, serve the last upstream repodata as it was instead of filtering it to the
+    /// packages in the store (`--offline-full-repodata`).
+    public var offlineFullRepodata = false
 
     /// The conda channels served, by name.
     public var channels: [CondaChannel]

@@ -80,6 +80,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Answer every request through Hummingbird, without the fast path that serves hot cached GET/HEAD requests on the event loop (for comparison).")
     var noFastPath = false
 
+    @Flag(name: .long, help: "Never contact an upstream: serve only what the store holds, with repodata (and generated shards) listing only the packages it holds; anything else is 404.")
+    var offline = false
+
+    @Flag(name: .long, help: "With --offline, serve the last upstream repodata as it was, listing packages the store does not hold.")
+    var offlineFullRepodata = false
+
     @Option(name: .long, help: "Serve HTTPS with this PEM certificate chain (needs --tls-key).")
     var tlsCert: String?
 
@@ -150,6 +156,11 @@ struct Serve: AsyncParsableCommand {
         settings.oci.authReads = ociAuthReads || (config.ociAuthReads ?? false)
         settings.oci.condaNamespace = ociCondaNamespace ?? config.ociCondaNamespace ?? settings.oci.condaNamespace
         settings.fastPath = !noFastPath && (config.fastPath ?? true)
+        settings.offline = offline || (config.offline ?? false)
+        settings.offlineFullRepodata = offlineFullRepodata || (config.offlineFullRepodata ?? false)
+        if settings.offlineFullRepodata && !settings.offline {
+            throw ValidationError("--offline-full-repodata (or [server] offline_full_repodata) needs --offline (or [server] offline = true)")
+        }
         let cert = tlsCert ?? config.tlsCert
         let key = tlsKey ?? config.tlsKey
         guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }

@@ -78,7 +78,7 @@ import HoardStore
         let error = #expect(throws: ConfigError.self) {
             try HoardConfig.parse("[server]\nprot = 80\n", path: "c.toml")
         }
-        #expect(error == .unknownKey(path: "c.toml", line: 2, key: "server.prot", known: ["host", "port", "fast_path"]))
+        #expect(error == .unknownKey(path: "c.toml", line: 2, key: "server.prot", known: ["host", "port", "fast_path", "offline", "offline_full_repodata"]))
         #expect(throws: ConfigError.self) { try HoardConfig.parse("[sever]\nport = 80\n", path: "c.toml") }
     }
 
@@ -86,6 +86,13 @@ import HoardStore
         #expect(try HoardConfig.parse("[server]\nfast_path = false\n", path: "c.toml").fastPath == false)
         #expect(try HoardConfig.parse("[server]\nport = 80\n", path: "c.toml").fastPath == nil)
         #expect(throws: ConfigError.self) { try HoardConfig.parse("[server]\nfast_path = \"no\"\n", path: "c.toml") }
+    }
+
+    @Test func offlineModeIsASetting() throws {
+        let config = try HoardConfig.parse("[server]\noffline = true\noffline_full_repodata = true\n", path: "c.toml")
+        #expect(config.offline == true && config.offlineFullRepodata == true)
+        #expect(try HoardConfig.parse("[server]\nport = 80\n", path: "c.toml").offline == nil)
+        #expect(throws: ConfigError.self) { try HoardConfig.parse("[server]\noffline = \"yes\"\n", path: "c.toml") }
     }
 
     @Test func badValuesAreExplained() {

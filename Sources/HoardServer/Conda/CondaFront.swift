@@ -26,6 +26,10 @@ struct CondaFront: Sendable {
         if let access, access.isProtected(channel) { return nil }
         return hot
     }
+    /// Filtered repodata (offline) and generated shards.
+    let derived: DerivedRepodata
+    /// Offline (`--offline`): what the store lacks is a 404 (`OfflineMiss`), never fetched.
+    var offline = false
 
     static let immutable = "public, max-age=31536000, immutable"
 
@@ -52,7 +56,7 @@ struct CondaFront: Sendable {
             case .repodata(let variant):
                 return try await repodata(variant, channel: channel, label: label, subdir: subdir, request: request)
             case .shardIndex:
-                return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex), channel: channel, request: request)
+                return try await shardIndex(channel: channel, label: label, subdir: subdir, request: request)
             case .shard(let hex):
                 return try await shard(hex: hex, channel: channel, label: label, subdir: subdir, request: request)
             case .package(let filename):
@@ -68,13 +72,19 @@ struct CondaFront: Sendable {
         case .json, .jsonZst:
             let key = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
             return try await serving(key, channel: channel) { snapshot in
+                let snapshot = try await derived.served(snapshot)
                 if variant == .json { return try await serve(snapshot.served, of: snapshot, contentType: "application/json", request: request, channel: channel) }
                 guard let zst = snapshot.zst else { throw StoreError.blobNotFound(snapshot.row.digest) }
                 return try await serve(zst, of: snapshot, contentType: "application/zstd", request: request, channel: channel)
             }
         case .currentJson:
-            return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .currentRepodata), channel: channel, request: request)
+            return try await serving(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .currentRepodata), channel: channel) { snapshot in
+                let snapshot = try await derived.served(snapshot)
+                return try await serve(snapshot.served, of: snapshot, contentType: "application/json", request: request, channel: channel)
+            }
         case .jsonBz2:
+            // Filtered offline, hoard cannot make a matching .bz2: clients use the .zst or .json.
+            if derived.filtering { throw OfflineMiss(what: "\(channel.name)/\(subdir)/repodata.json.bz2", reason: "is not served filtered") }
             return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodataBz2), channel: channel, request: request)
         }
     }
@@ -113,6 +123,41 @@ struct CondaFront: Sendable {
         let response = answer.respond(to: request)
         publishing(for: channel.name)?.publish(answered: request, with: response, answer: answer, expires: snapshot.validatedAt + snapshot.ttl)
         return response
+    }
+
+    /// The CEP-16 shard index: upstream's (offline: the copy hoard holds), else, when there is
+    /// none, one generated from the repodata hoard serves. Offline and filtered, always the
+    /// generated one (upstream's names packages the store does not hold).
+    private func shardIndex(channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
+        if !derived.filtering {
+            do {
+                return try await document(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex), channel: channel, request: request)
+            } catch where OfflineMiss.isNotFound(error) {
+                // No upstream shards: generated below.
+            }
+        }
+        let repodataKey = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
+        return try await serving(repodataKey, channel: channel) { snapshot in
+            let generated = try await derived.shards(for: try await derived.served(snapshot))
+            return try await serve(generated.index.served, of: generated.index, contentType: DocumentKind.shardIndex.contentType, request: request, channel: channel)
+        }
+    }
+
+    /// Makes sure a generated shard is in the store when hoard generates this subdir's shards
+    /// (a generated shard that was evicted is made again).
+    private func regenerateShard(hex: String, channel: CondaChannel, label: String, subdir: String) async {
+        let repodataKey = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
+        guard offline || derived.hasGenerated(repodataKey) else { return }
+        let key = PackageExpectations.shardKey(channel: channel.name, label: label, subdir: subdir, hex: hex)
+        guard (try? await store.index.condaFile(key)) == nil else { return }
+        do {
+            let served = try await derived.served(try await documents.snapshot(repodataKey, channel: channel))
+            guard try await derived.shards(for: served).shardHexes.contains(hex) else { return }
+            derived.forget(repodataKey)
+            _ = try await derived.shards(for: served)
+        } catch {
+            logger.debug("could not generate shards again", metadata: ["document": "\(repodataKey)", "error": "\(error)"])
+        }
     }
 
     // MARK: Packages and shards
@@ -168,6 +213,7 @@ struct CondaFront: Sendable {
     /// when hoard has none.
     private func shard(hex: String, channel: CondaChannel, label: String, subdir: String, request: Request) async throws -> Response {
         let key = PackageExpectations.shardKey(channel: channel.name, label: label, subdir: subdir, hex: hex)
+        await regenerateShard(hex: hex, channel: channel, label: label, subdir: subdir)
         return try await blob(key, contentType: "application/octet-stream", request: request) { [documents, upstreams] in
             let index = try await documents.snapshot(DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .shardIndex), channel: channel)
             guard let upstream = upstreams[channel.name] else { throw UpstreamError.status(url: channel.upstream, code: 404) }
@@ -198,6 +244,7 @@ struct CondaFront: Sendable {
             publishing(for: key.channel)?.publish(answered: request, with: response, answer: answer)
             return response
         }
+        if offline { throw OfflineMiss(what: "\(key.channel)/\(key.label.isEmpty ? "" : "label/\(key.label)/")\(key.subdir)/\(key.filename)") }
         let fill = fetcher.fill(key: fillKey, lookup: stored, source: source) { record in
             try await store.index.setCondaFile(key, digest: record.digest)
         }

@@ -18,13 +18,20 @@ final class DocumentCache: Sendable {
     let builder: DocumentBuilder
     let configuredTTL: Duration?
     let logger: Logger
+    /// Offline (`--offline`): only what the store holds is served, nothing is ever fetched or
+    /// revalidated, and a document hoard has no copy of is an `OfflineMiss`.
+    let offline: Bool
 
     private let entries = Mutex<[DocumentKey: CachedDocument]>([:])
     private let refreshes = Mutex<[DocumentKey: Task<CachedDocument, any Error>]>([:])
     /// After a failed revalidation, no new attempt before this time (unix seconds).
     private let backoff = Mutex<[DocumentKey: Double]>([:])
 
-    init(store: Store, upstreams: [String: any ChannelUpstream], builder: DocumentBuilder, configuredTTL: Duration?, logger: Logger) {
+    init(
+        store: Store, upstreams: [String: any ChannelUpstream], builder: DocumentBuilder, configuredTTL: Duration?, logger: Logger,
+        offline: Bool = false
+    ) {
+        self.offline = offline
         self.store = store
         self.upstreams = upstreams
         self.builder = builder
@@ -38,9 +45,10 @@ final class DocumentCache: Sendable {
         let now = Date().timeIntervalSince1970
         guard let current = try await stored(key) else {
             RequestNotes.current?.note(.miss)
+            if offline { throw OfflineMiss(what: "\(key)") }
             return try await refresh(key, channel: channel, current: nil).value.get()
         }
-        if !current.isFresh(at: now) && backoff.withLock({ ($0[key] ?? 0) <= now }) {
+        if !offline && !current.isFresh(at: now) && backoff.withLock({ ($0[key] ?? 0) <= now }) {
             _ = refresh(key, channel: channel, current: current)
         }
         RequestNotes.current?.note(.hit)
@@ -57,6 +65,7 @@ final class DocumentCache: Sendable {
     /// has (see `fetch`). The held snapshot stays in memory: when upstream fails it is still what
     /// hoard has (its bytes may well be in memory), and callers decide what they can do with it.
     func refetch(_ key: DocumentKey, lost: DocumentSnapshot, channel: CondaChannel) async throws -> DocumentSnapshot {
+        if offline { throw OfflineMiss(what: "\(key)", reason: "is gone from hoard's store (its blob was removed)") }
         logger.warning("a cached document's blob is gone; fetching it again", metadata: ["document": "\(key)"])
         let current = entries.withLock { $0[key] } ?? .present(lost)
         return try await refresh(key, channel: channel, current: current).value.get()

@@ -26,6 +26,8 @@ enum ErrorResponses {
             return .text(.notFound, "\(error)\n")
         case let error as UnknownChannel:
             return .text(.notFound, "\(error)\n")
+        case let error as OfflineMiss:
+            return .text(.notFound, "\(error)\n")
         case let error as MethodNotAllowed:
             return .text(.methodNotAllowed, "\(error)\n", headers: [.allow: error.allow])
         case let error as MethodNotImplemented:
@@ -64,6 +66,8 @@ enum ErrorResponses {
             return .oci(error.ociError, headers: headers)
         case let error as OCIError:
             return .oci(error)
+        case let error as OfflineMiss:
+            return .oci(OCIError(.blobUnknown, "\(error)"))
         case let error as OCIResponseError:
             return .oci(error.error, headers: error.headers)
         case let error as StoreError:
