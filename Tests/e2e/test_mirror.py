@@ -59,7 +59,7 @@ def describe(proc: subprocess.CompletedProcess) -> str:
 def package_gets(upstream: Upstream) -> list[str]:
     """`subdir/filename` of every package GET the upstream saw, in order."""
     out = []
-    for entry in upstream.requests():
+    for entry in upstream.requests:
         match = PACKAGE_RE.search(entry.path.split("?")[0])
         if entry.method == "GET" and match:
             out.append(f"{match.group(1)}/{match.group(2)}")
