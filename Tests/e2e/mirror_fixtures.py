@@ -4,6 +4,10 @@
         A channel with several versions and builds per name (noarch and linux-64), indexed by
         py-rattler (repodata.json, .zst, shards).
 
+    python mirror_fixtures.py add CHANNEL_DIR NAME VERSION
+        Adds a noarch package NAME-VERSION-0.conda to the channel and indexes it again (a channel
+        that gained a release since the last mirror run).
+
     python mirror_fixtures.py locks CHANNEL_URL OUTDIR SPEC...
         Solves SPEC against CHANNEL_URL with py-rattler and writes the solution as
         - OUTDIR/pixi.lock       by rattler_lock (py-rattler's LockFile: the library pixi writes
@@ -114,6 +118,12 @@ def write_locks(channel_url: str, outdir: Path, specs: list[str]) -> dict:
 def main(argv: list[str]) -> int:
     if len(argv) >= 3 and argv[1] == "channel":
         build(Path(argv[2]))
+        return 0
+    if len(argv) == 5 and argv[1] == "add":
+        channel, name, version = Path(argv[2]), argv[3], argv[4]
+        build_package(FixturePackage(name=name, subdir="noarch", version=version,
+                                     files={f"share/{name}/VERSION": f"{name} {version}\n".encode()}), channel)
+        index_channel(channel)
         return 0
     if len(argv) >= 5 and argv[1] == "locks":
         print(json.dumps(write_locks(argv[2], Path(argv[3]), argv[4:])))

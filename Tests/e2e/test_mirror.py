@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -157,6 +158,28 @@ def test_failure_gives_nonzero_exit_and_rerun_fetches_only_what_is_missing(hoard
     numbers = summary(again)
     assert (numbers["fetched"], numbers["present"], numbers["failed"]) == (1, len(everything) - 1, 0)
     assert numbers["fetched_bytes"] == size_of(mirror_channel, "noarch/mx-data-1.0-0.conda")
+
+
+def test_rerun_sees_what_the_channel_gained(hoard_bin, mirror_channel, tmp_path):
+    """A re-run revalidates the repodata it holds once stale (here: at once, max-age=0) before
+    selecting, so a release published since the last run is mirrored."""
+    channel = tmp_path / "channel"
+    shutil.copytree(mirror_channel, channel)
+    root = tmp_path / "root"
+    with Upstream(channel, prefix="/channel", max_age=0) as upstream:
+        first = run_mirror(hoard_bin, root, "--channel", "mx", "--package", "mx-lib", "--latest", "1",
+                           upstream_url=upstream.url)
+        assert first.returncode == 0, describe(first)
+        assert package_gets(upstream) == ["noarch/mx-lib-2.0-0.conda"]
+
+        added = subprocess.run([sys.executable, str(HERE / "mirror_fixtures.py"), "add", str(channel), "mx-lib", "3.0"],
+                               capture_output=True, text=True, timeout=120)
+        assert added.returncode == 0, added.stderr
+        upstream.clear_log()
+        second = run_mirror(hoard_bin, root, "--channel", "mx", "--package", "mx-lib", "--latest", "1",
+                            upstream_url=upstream.url)
+        assert second.returncode == 0, describe(second)
+        assert package_gets(upstream) == ["noarch/mx-lib-3.0-0.conda"], describe(second)
 
 
 @pytest.fixture
