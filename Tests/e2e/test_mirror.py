@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
 import re
 import shutil
 import subprocess
@@ -158,6 +160,32 @@ def test_failure_gives_nonzero_exit_and_rerun_fetches_only_what_is_missing(hoard
     numbers = summary(again)
     assert (numbers["fetched"], numbers["present"], numbers["failed"]) == (1, len(everything) - 1, 0)
     assert numbers["fetched_bytes"] == size_of(mirror_channel, "noarch/mx-data-1.0-0.conda")
+
+
+def test_progress_line_on_a_terminal(hoard_bin, mx_upstream, tmp_path):
+    """With standard error on a terminal: one progress line rewritten in place, no per-package
+    lines on standard output; the summary stays on standard output."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([str(hoard_bin), "mirror", "--root", str(tmp_path / "root"), "--log-level", "warning",
+                               "--upstream", f"mx={mx_upstream.url}", "--channel", "mx", "--package", "mx-lib"],
+                              stdout=subprocess.PIPE, stderr=slave, timeout=120)
+    finally:
+        os.close(slave)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side is closed and drained
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(master)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, f"{out}\n{terminal!r}"
+    assert b"\r\x1b[K[1/3] fetched" in terminal and b"\r\x1b[K[3/3] fetched 3" in terminal, terminal
+    assert "fetched mx/" not in out and summary(subprocess.CompletedProcess([], 0, out, ""))["fetched"] == 3
 
 
 def test_rerun_sees_what_the_channel_gained(hoard_bin, mirror_channel, tmp_path):
