@@ -115,12 +115,14 @@ let package = Package(
         .executableTarget(
             name: "hoard",
             dependencies: [
-                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream",
+                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream", "HoardConda", "HoardMirror",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 // `hoard status` checks channel upstreams with HEAD.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // `hoard mirror` parses repodata on NIO's thread pool, off the cooperative pool.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 
@@ -155,6 +157,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // `hoard mirror`: lock files (Yams), selection by match spec, no server, no HTTP.
+        .target(
+            name: "HoardMirror",
+            dependencies: ["HoardConda", "HoardDigest", "HoardHTTP", .product(name: "Yams", package: "Yams")]
+        ),
+        .testTarget(name: "HoardMirrorTests", dependencies: ["HoardMirror", "HoardConda"]),
     ],
     cxxLanguageStandard: .cxx17
 )

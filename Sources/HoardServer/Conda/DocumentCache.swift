@@ -60,6 +60,15 @@ final class DocumentCache: Sendable {
         try await stored(key)?.snapshot
     }
 
+    /// The document as upstream has it now: like `snapshot`, but a copy that is no longer fresh
+    /// is revalidated before it is returned, not in the background (`hoard mirror` must fill
+    /// from upstream's current list). Upstream failing still gives the copy held, as serving does.
+    func currentSnapshot(_ key: DocumentKey, channel: CondaChannel) async throws -> DocumentSnapshot {
+        let current = try await stored(key)
+        if let current, current.isFresh(at: Date().timeIntervalSince1970) { return try current.get() }
+        return try await refresh(key, channel: channel, current: current).value.get()
+    }
+
     /// Fetches a document again after the blobs of `lost` (the snapshot held) turned out to be
     /// gone from the store: unconditionally, since a 304 would only confirm a copy hoard no longer
     /// has (see `fetch`). The held snapshot stays in memory: when upstream fails it is still what
