@@ -98,6 +98,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                // The web page at `/` (Web/).
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         // The TOML config file: defaults < file < command line.

@@ -117,10 +117,11 @@ public struct HoardApplication: Sendable {
                 store: store, worker: worker, timeout: settings.upstreamTimeout, maxDocumentSize: settings.maxDocumentSize),
             configuredTTL: settings.repodataTTL, logger: logger
         )
+        let expectations = PackageExpectations(store: store, documents: documents, worker: worker)
         let conda = CondaFront(
             channels: Dictionary(settings.channels.map { ($0.name, $0) }) { $1 },
             store: store, documents: documents,
-            expectations: PackageExpectations(store: store, documents: documents, worker: worker),
+            expectations: expectations,
             fetcher: fetcher,
             upstreams: upstreams,
             logger: logger,
@@ -135,13 +136,19 @@ public struct HoardApplication: Sendable {
         mirrored.hot = nil
         var oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: mirrored, bcrypt: bcrypt, logger: logger)
         oci.hot = hot
+        // The page at `/` lists from the record maps the package checks keep (one per snapshot).
+        let web = WebFront(
+            store: store, channels: conda.channels, documents: documents,
+            listings: PackageListings(expectations: expectations, worker: worker),
+            registries: settings.registries.map { RegistryView(name: $0.name, url: $0.endpoint.description) },
+            maxSize: settings.maxSize, library: try WebTemplates.library())
         let fastPath = hot.map {
             FastPathHandler.Shared(
                 table: $0, dates: FastDate(), serverName: "hoard/\(HoardVersion.string)",
                 sendfile: settings.tls == nil)
         }
         return Application(
-            router: HoardRouter(store: store, conda: conda, oci: oci, logger: logger).build(),
+            router: HoardRouter(store: store, conda: conda, oci: oci, web: web, logger: logger).build(),
             server: try TLSSetup.serverBuilder(settings.tls, fastPath: fastPath),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "hoard/\(HoardVersion.string)"),
             services: [
