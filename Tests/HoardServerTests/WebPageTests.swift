@@ -1,6 +1,9 @@
 import HoardConda
 import HoardDigest
 @testable import HoardServer
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
 import Testing
 
 /// The web page's parts that need no server: the listing's grouping, search and paging, the
@@ -127,5 +130,32 @@ import Testing
         #expect(html.contains("&lt;i&gt;n&lt;/i&gt;") && html.contains("1&amp;2") && html.contains("&quot;&gt;&lt;b&gt;"))
         #expect(html.contains("href=\"/c/noarch/f.conda?a=1&amp;b=2\""))
         #expect(html.contains("<span class=\"cached\">cached</span>"))
+    }
+
+    /// The overview lists what the OCI front holds: each repository with its tags (at most
+    /// `maxTags`, then how many more), a repository without tags saying so.
+    @Test func overviewListsOCIRepositoriesAndTags() async throws {
+        let server = try OCITestServer()
+        defer { server.remove() }
+        try await server.run { client, _ in
+            let config = try await client.pushBlob("team/app", Array("{}".utf8))
+            let manifest = imageManifest(config: config, layers: [])
+            for tag in ["v1", "v2"] { #expect(try await client.pushManifest("team/app", tag, manifest).status == .created) }
+            _ = try await client.pushBlob("many", Array("{}".utf8))
+            for k in 0..<(WebFront.maxTags + 5) {
+                #expect(try await client.pushManifest("many", String(format: "t%02d", k), manifest).status == .created)
+            }
+            _ = try await client.pushBlob("untagged/blobs", Array("{}".utf8))
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.status == .ok && page.headers[.contentType] == "text/html; charset=utf-8")
+            let html = String(buffer: page.body)
+            #expect(html.contains("<code>team/app</code>"))
+            #expect(html.contains("<code class=\"tag\">v1</code> <code class=\"tag\">v2</code>"))
+            #expect(html.contains("<code class=\"tag\">t19</code>") && !html.contains("<code class=\"tag\">t20</code>"))
+            #expect(html.contains("and 5 more"))
+            let untagged = try #require(html.range(of: "<code>untagged/blobs</code>"))
+            #expect(html[untagged.upperBound...].prefix(200).contains("no tags"))
+            #expect(html.contains("<th>Blobs</th>"))
+        }
     }
 }

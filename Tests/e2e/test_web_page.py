@@ -123,8 +123,14 @@ def test_page_renders_in_chromium_and_a_listing_link_downloads(hoard, channel_di
     assert result.returncode == 0, result.stderr
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000, len(png)
-    if os.environ.get("HOARD_E2E_SCREENSHOT"):  # to look at it: HOARD_E2E_SCREENSHOT=/path/page.png
-        shutil.copy(shot, os.environ["HOARD_E2E_SCREENSHOT"])
+    overview_shot = tmp_path / "web-overview.png"
+    result = chromium("--window-size=1280,900", f"--screenshot={overview_shot}", hoard.url + "/")
+    assert result.returncode == 0, result.stderr
+    assert overview_shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    keep = os.environ.get("HOARD_E2E_SCREENSHOTS")  # a directory, to look at them
+    if keep:
+        shutil.copy(shot, Path(keep) / shot.name)
+        shutil.copy(overview_shot, Path(keep) / overview_shot.name)
 
     # A listing link downloads through the conda front: the right bytes, and then it is cached.
     link = next(r for r in rows if r["filename"] == "fx-data-1.0-0.conda")
