@@ -101,6 +101,8 @@ let package = Package(
                 // /metrics: swift-metrics handles backed by a Prometheus registry.
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // The web page at `/` (Web/).
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         // The TOML config file: defaults < file < command line.

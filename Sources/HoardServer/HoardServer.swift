@@ -139,10 +139,11 @@ public struct HoardApplication: Sendable {
             store: store, upstreams: upstreams, builder: builder,
             configuredTTL: settings.repodataTTL, logger: logger, offline: settings.offline
         )
+        let expectations = PackageExpectations(store: store, documents: documents, worker: worker)
         var conda = CondaFront(
             channels: Dictionary(settings.channels.map { ($0.name, $0) }) { $1 },
             store: store, documents: documents,
-            expectations: PackageExpectations(store: store, documents: documents, worker: worker),
+            expectations: expectations,
             fetcher: fetcher,
             upstreams: upstreams,
             logger: logger,
@@ -169,6 +170,12 @@ public struct HoardApplication: Sendable {
         var accessLogger = Logger(label: "hoard.access")
         accessLogger.logLevel = logger.logLevel
         let requestLog = RequestLog(metrics: metrics, logger: settings.accessLog ? accessLogger : nil)
+        // The page at `/` lists from the record maps the package checks keep (one per snapshot).
+        let web = WebFront(
+            store: store, channels: conda.channels, documents: documents,
+            listings: PackageListings(expectations: expectations, worker: worker),
+            registries: settings.registries.map { RegistryView(name: $0.name, url: $0.endpoint.description) },
+            maxSize: settings.maxSize, library: try WebTemplates.library())
         let fastPath = hot.map {
             FastPathHandler.Shared(
                 table: $0, dates: FastDate(), serverName: "hoard/\(HoardVersion.string)",
@@ -176,7 +183,7 @@ public struct HoardApplication: Sendable {
         }
         return Application(
             router: TokenPrefixRouter(router: HoardRouter(
-                store: store, conda: conda, oci: oci, logger: logger, requestLog: requestLog,
+                store: store, conda: conda, oci: oci, web: web, logger: logger, requestLog: requestLog,
                 metrics: MetricsRoute(metrics: metrics, store: store, uploads: oci.uploads)
             ).build()),
             server: try TLSSetup.serverBuilder(settings.tls, fastPath: fastPath),

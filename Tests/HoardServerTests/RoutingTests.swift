@@ -31,7 +31,11 @@ import Testing
         Case(method: .delete, path: "/healthz", status: 405, kind: "text", allow: "GET, HEAD"),
         Case(method: .get, path: "/healthz/", status: 404, kind: "text", contains: "unknown channel 'healthz'"),
         Case(method: .get, path: "//healthz", status: 404, kind: "text", contains: unknownEmpty),
-        Case(method: .get, path: "/", status: 404, kind: "text", contains: unknownEmpty),
+        // The web page: exactly `/` (views are query parameters); `//` is no path of it.
+        Case(method: .get, path: "/", status: 200, kind: "html", contains: "id=\"channel-fixture\""),
+        Case(method: .post, path: "/", status: 405, kind: "text", allow: "GET, HEAD"),
+        Case(method: .get, path: "//", status: 404, kind: "text", contains: unknownEmpty),
+        Case(method: .get, path: "/?channel=nope", status: 404, kind: "html", contains: "unknown channel &#39;nope&#39;"),
         Case(method: .get, path: "/healthzz", status: 404, kind: "text", contains: "unknown channel 'healthzz'"),
         // Conda channels: a configured first segment only; an unknown one lists the channels.
         Case(method: .get, path: "/fixture/noarch/repodata.json", status: 200, kind: "json", contains: "fx-lib-1.0-0.conda"),
@@ -62,6 +66,8 @@ import Testing
         Case(method: .get, path: "/token?service=hoard&scope=repository:x:pull", status: 200, kind: "json", contains: "\"token\""),
         Case(method: .post, path: "/token", status: 405, kind: "text", allow: "GET, HEAD"),
         Case(method: .get, path: "/token/", status: 404, kind: "text", contains: "unknown channel 'token'"),
+        // A subdir's listing, from the repodata fetched above; its download links are the channel's.
+        Case(method: .get, path: "/?channel=fixture&subdir=noarch", status: 200, kind: "html", contains: "href=\"/fixture/noarch/fx-lib-1.0-0.conda\""),
     ]
 
     @Test func everyFrontAnswersItsPathsAndHeadMirrorsGet() async throws {
@@ -115,6 +121,7 @@ import Testing
         switch c.kind {
         case "text" where !type.hasPrefix("text/plain"): failures.append("\(c): Content-Type \(type), expected text/plain")
         case "json" where type != "application/json": failures.append("\(c): Content-Type \(type), expected application/json")
+        case "html" where type != "text/html; charset=utf-8": failures.append("\(c): Content-Type \(type), expected text/html")
         default: break
         }
         if c.kind == "json", c.path.hasPrefix("/v2"), response.headers[.init("Docker-Distribution-API-Version")!] != "registry/2.0" {

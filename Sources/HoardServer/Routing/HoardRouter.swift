@@ -10,6 +10,7 @@ struct HoardRouter {
     let store: Store
     let conda: CondaFront
     let oci: OCIFront
+    let web: WebFront
     let logger: Logger
     /// Metrics and the access log of every request; `/metrics` renders the metrics.
     let requestLog: RequestLog
@@ -54,10 +55,17 @@ struct HoardRouter {
             try await oci.respond(to: request, client: context.clientAddress)
         }
 
+        // The web page: exactly `/` (its views are query parameters, so it takes no path a
+        // channel could have); `//` and the like stay the unknown-channel answer.
+        let webGroup = router.group().add(middleware: RawPathGuard(served: served) { $0 == "/" })
+        route(webGroup, ["/"]) { [web] request, _ in
+            try await web.respond(to: request)
+        }
+
         // Everything else: a configured channel, or the unknown-channel answer (CondaFront checks
         // the raw first segment).
         let condaGroup = router.group().add(middleware: ErrorMiddleware(front: .conda, logger: logger))
-        route(condaGroup, ["/", "/{channel}", "/{channel}/**"]) { [conda] request, context in
+        route(condaGroup, ["/{channel}", "/{channel}/**"]) { [conda] request, context in
             try await conda.respond(to: request, pathToken: context.channelToken, client: context.clientAddress)
         }
         return router
