@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "HoardServer",
             dependencies: [
-                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI", "HoardHTTP", "CMalloc",
+                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI", "HoardHTTP", "CMalloc", "HoardCondaOCI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // TLS for both fronts, and NIO's thread pool for blocking file reads.
@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "HoardServerTests",
             dependencies: [
-                "HoardServer", "HoardStore", "HoardOCI", "HoardHTTP",
+                "HoardServer", "HoardStore", "HoardOCI", "HoardHTTP", "HoardCondaOCI", "CArchive",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -165,6 +165,17 @@ let package = Package(
             dependencies: ["HoardConda", "HoardDigest", "HoardHTTP", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(name: "HoardMirrorTests", dependencies: ["HoardMirror", "HoardConda"]),
+        // conda-oci-mirror artifacts from what the store holds (manifests, info layers made with
+        // libarchive + libzstd, naming): one builder for the OCI view, sync and export.
+        .target(
+            name: "HoardCondaOCI",
+            dependencies: [
+                "HoardStore", "HoardConda", "HoardOCI", "HoardHTTP", "HoardDigest", "CArchive",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "HoardCondaOCITests", dependencies: ["HoardCondaOCI", "HoardStore", "HoardConda", "HoardOCI", "CArchive"]),
     ],
     cxxLanguageStandard: .cxx17
 )
