@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "hoard",
             dependencies: [
-                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream",
+                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream", "HoardSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -148,6 +148,14 @@ let package = Package(
             dependencies: [
                 "HoardServer", "HoardStore", "HoardOCI", "HoardHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // `hoard sync`: publish the store to an OCI registry as a conda mirror, and pull one back.
+        .target(
+            name: "HoardSync",
+            dependencies: [
+                "HoardStore", "HoardConda", "HoardOCI", "HoardUpstream", "HoardHTTP",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ],
