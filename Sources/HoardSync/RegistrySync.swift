@@ -217,6 +217,8 @@ public struct RegistrySync: Sendable {
         let repository = run.repodataRepository
         do {
             let held = run.held.withLock { $0 }.intersection(run.source.records.keys)
+            // Nothing of this subdir in the registry and nothing published before: no empty repodata.
+            if held.isEmpty && run.inventory.manifestDigest == nil { return }
             let complete = held.count == run.source.records.count
             let json: (digest: BlobDigest, size: Int64, content: RegistryClient.BlobContent)
             let zst: (digest: BlobDigest, size: Int64, content: RegistryClient.BlobContent)?
