@@ -355,3 +355,31 @@ def test_hoard_serves_the_synced_registry_and_sync_from_seeds_a_store(filled_roo
     result = run_client(offline.channel_url("fixture"), prefix, cache, shards=False, max_retries=0)
     assert result.ok, result.stderr + offline.log_tail()
     assert {p["file_name"] for p in result.installed} >= {"fx-app-1.0-0.conda", "fx-data-1.0-0.conda"}
+
+
+COI = Path(__file__).resolve().parent / ".venv-coi" / "bin" / "conda-oci"
+
+
+@pytest.mark.skipif(not COI.exists(), reason="conda-oci-mirror's venv (Tests/e2e/.venv-coi, made by `make e2e-deps`) is missing")
+def test_conda_oci_mirror_pull_cache_reads_the_sync_back(filled_root: Path, registries, hoard_bin: Path, channel_dir: Path,
+                                                         tmp_path: Path):
+    registry = registries()
+    target = f"http://127.0.0.1:{registry.port}/mirror"
+    # Chunked uploads too: fx-data (3 MiB) goes up in 1 MiB PATCHes.
+    pushed = run_sync(hoard_bin, filled_root, "--registry", target, "--chunk-size", "1MiB")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert len(registry.requests("PATCH")) >= 3
+    cache = tmp_path / "coi-cache"
+    pulled = subprocess.run([str(COI), "pull-cache", "--registry", target, "--channel", "fixture", "--subdir", "noarch",
+                             "--subdir", "linux-64", "--cache-dir", str(cache)],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "ORAS_USER": "", "ORAS_PASS": ""})
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    reader = RegistryReader(registry.url)
+    for subdir in SUBDIRS:
+        published, _ = reader.published("mirror/fixture", subdir)
+        assert json.loads((cache / "fixture" / subdir / "repodata.json").read_bytes()) == published
+    # pull-cache takes the newest of each name and format: every fixture file, byte for byte.
+    for (subdir, filename) in channel_files(channel_dir):
+        got = cache / "fixture" / subdir / filename
+        assert got.is_file(), f"pull-cache did not write {subdir}/{filename}:\n{pulled.stdout}{pulled.stderr}"
+        assert got.read_bytes() == (channel_dir / subdir / filename).read_bytes()
