@@ -31,6 +31,7 @@ import zstandard
 
 from hoard import Hoard, HoardError, request
 from rattler_client import run_client
+from test_oci_mirror import make_certificates, port_443  # noqa: F401 - port_443 is a fixture
 import registry as reg
 
 pytestmark = pytest.mark.skipif(not reg.available(), reason="docker-registry (Debian package) is not installed")
@@ -383,3 +384,34 @@ def test_conda_oci_mirror_pull_cache_reads_the_sync_back(filled_root: Path, regi
         got = cache / "fixture" / subdir / filename
         assert got.is_file(), f"pull-cache did not write {subdir}/{filename}:\n{pulled.stdout}{pulled.stderr}"
         assert got.read_bytes() == (channel_dir / subdir / filename).read_bytes()
+
+
+def test_rattler_installs_from_the_synced_registry_over_oci(filled_root: Path, registries, hoard_bin: Path, tmp_path: Path,
+                                                            client_dirs, port_443):
+    """py-rattler's `oci://` always uses https on 443: a second docker-registry serves the synced
+    registry's storage there over TLS (a test CA), and rattler installs fx-app as a mirror."""
+    registry = registries()
+    target = f"http://127.0.0.1:{registry.port}/mirror"
+    assert run_sync(hoard_bin, filled_root, "--registry", target).returncode == 0
+    ca, cert, key = make_certificates(tmp_path)
+    tls = reg.DockerRegistry(tmp_path / "tls-registry")
+    tls.port = port_443
+    (tls.dir / "config.yml").write_text("\n".join([
+        "version: 0.1",
+        "log: {level: info, accesslog: {disabled: true}}",
+        f"storage: {{filesystem: {{rootdirectory: {registry.dir / 'data'}}}}}",
+        f"http: {{addr: 127.0.0.1:{port_443}, tls: {{certificate: {cert}, key: {key}}}}}",
+    ]) + "\n")
+    tls.start()
+    try:
+        source = "https://conda.example.invalid/fixture"
+        for shards in (True, False):
+            prefix, cache = client_dirs()
+            result = run_client(source, prefix, cache, mirrors={source: "oci://127.0.0.1/mirror/fixture"}, ca_file=ca,
+                                shards=shards)
+            assert result.ok, result.describe()
+            assert sorted(p["name"] for p in result.installed) == ["fx-app", "fx-data", "fx-lib"]
+            out = subprocess.run([str(prefix / "bin" / "fx-app")], capture_output=True, text=True, timeout=30)
+            assert out.returncode == 0 and "fx-app 1.0" in out.stdout
+    finally:
+        tls.stop()
