@@ -150,6 +150,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "HoardSyncTests", dependencies: ["HoardSync", "HoardConda", "HoardStore"]),
         // `hoard sync`: publish the store to an OCI registry as a conda mirror, and pull one back.
         .target(
             name: "HoardSync",
