@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "HoardServer",
             dependencies: [
-                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI", "HoardHTTP", "CMalloc",
+                "HoardStore", "HoardUpstream", "HoardConda", "HoardOCI", "HoardHTTP", "CMalloc", "HoardCondaOCI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // TLS for both fronts, and NIO's thread pool for blocking file reads.
@@ -150,12 +150,23 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // conda-oci-mirror artifacts from what the store holds (manifests, info layers made with
+        // libarchive + libzstd, naming): one builder for the OCI view, sync and export.
+        .target(
+            name: "HoardCondaOCI",
+            dependencies: [
+                "HoardStore", "HoardConda", "HoardOCI", "HoardHTTP", "HoardDigest", "CArchive",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "HoardCondaOCITests", dependencies: ["HoardCondaOCI", "HoardStore", "HoardConda", "HoardOCI", "CArchive"]),
         .testTarget(name: "HoardSyncTests", dependencies: ["HoardSync", "HoardConda", "HoardStore"]),
         // `hoard sync`: publish the store to an OCI registry as a conda mirror, and pull one back.
         .target(
             name: "HoardSync",
             dependencies: [
-                "HoardStore", "HoardConda", "HoardOCI", "HoardUpstream", "HoardHTTP",
+                "HoardStore", "HoardConda", "HoardOCI", "HoardUpstream", "HoardHTTP", "HoardCondaOCI",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

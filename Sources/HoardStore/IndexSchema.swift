@@ -143,6 +143,28 @@ enum IndexSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6: conda OCI info layers") { db in
+            // The `info/` layers of conda packages as the OCI layout lists them (HoardCondaOCI):
+            // derived from the archive once, reproducibly, and remembered here by the archive's
+            // sha256 (and the subdir, which index.json gets when it lacks one). The rows outlive
+            // their blobs on purpose: the layers' digests are part of manifests clients have seen,
+            // and an evicted layer blob is made again from the archive, to the same digest.
+            try db.execute(sql: """
+                CREATE TABLE conda_oci_info (
+                    archive_digest   TEXT NOT NULL,
+                    subdir           TEXT NOT NULL,
+                    recipe           INTEGER NOT NULL,
+                    info_tar_gz      TEXT NOT NULL,
+                    info_tar_gz_size INTEGER NOT NULL,
+                    index_json       TEXT NOT NULL,
+                    index_json_size  INTEGER NOT NULL,
+                    created_at       REAL NOT NULL,
+                    PRIMARY KEY (archive_digest, subdir)
+                ) WITHOUT ROWID;
+                CREATE INDEX conda_oci_info_tar_gz ON conda_oci_info (info_tar_gz);
+                CREATE INDEX conda_oci_info_index_json ON conda_oci_info (index_json);
+                """)
+        }
         return migrator
     }
 }
