@@ -6,6 +6,7 @@ APT_PACKAGES := libzstd-dev libarchive-dev libsimdjson-dev libsqlite3-dev libcur
                 libssl-dev libcrypt-dev pkg-config zstd curl python3 python3-venv \
                 skopeo docker-registry apache2-utils chromium
 VENV := Tests/e2e/.venv
+COI_VENV := Tests/e2e/.venv-coi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 # Fuzzing: a short reproducible run in `make test` (inputs per target, fixed seed), a longer
@@ -41,6 +42,9 @@ e2e-deps:
 	  [ -x $(VENV)/bin/python ] || python3 -m venv $(VENV); \
 	  $(VENV)/bin/python -m pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt; \
 	fi
+	@# conda-oci-mirror (the reference reader of what `hoard sync` pushes) pins an older oras: its own venv.
+	@[ -x $(COI_VENV)/bin/conda-oci ] || { python3 -m venv $(COI_VENV) && \
+	  $(COI_VENV)/bin/python -m pip install -q --disable-pip-version-check conda-oci-mirror==0.3.0; }
 
 ## fuzz: build the libFuzzer targets (Fuzz/) and run each for FUZZ_SECONDS; fails on any crash
 fuzz: deps
@@ -53,4 +57,4 @@ build:
 	$(SWIFT) build
 
 clean:
-	rm -rf .build .build-fuzz $(VENV)
+	rm -rf .build .build-fuzz $(VENV) $(COI_VENV)

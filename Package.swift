@@ -117,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "hoard",
             dependencies: [
-                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream", "HoardConda", "HoardMirror",
+                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream", "HoardConda", "HoardMirror", "HoardSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -176,6 +176,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HoardCondaOCITests", dependencies: ["HoardCondaOCI", "HoardStore", "HoardConda", "HoardOCI", "CArchive"]),
+        .testTarget(name: "HoardSyncTests", dependencies: ["HoardSync", "HoardConda", "HoardStore"]),
+        // `hoard sync`: publish the store to an OCI registry as a conda mirror, and pull one back.
+        .target(
+            name: "HoardSync",
+            dependencies: [
+                "HoardStore", "HoardConda", "HoardOCI", "HoardUpstream", "HoardHTTP", "HoardCondaOCI",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ],
     cxxLanguageStandard: .cxx17
 )

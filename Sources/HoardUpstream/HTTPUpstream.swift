@@ -11,12 +11,15 @@ public struct UpstreamRequest: Sendable {
     public var headers: HTTPHeaders
     /// A small request body (token endpoints take a form); nil sends none.
     public var body: [UInt8]?
+    /// A body streamed from the store (registry pushes); takes precedence over `body`.
+    public var upload: UploadBody?
 
-    public init(url: String, method: HTTPMethod = .GET, headers: HTTPHeaders = [:], body: [UInt8]? = nil) {
+    public init(url: String, method: HTTPMethod = .GET, headers: HTTPHeaders = [:], body: [UInt8]? = nil, upload: UploadBody? = nil) {
         self.url = url
         self.method = method
         self.headers = headers
         self.body = body
+        self.upload = upload
     }
 
     /// Adds `If-None-Match` / `If-Modified-Since` for a conditional request.
@@ -150,6 +153,7 @@ public final class HTTPUpstream: Sendable {
         outgoing.method = request.method
         outgoing.headers = request.headers
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        if let upload = request.upload { outgoing.body = upload.makeClientBody() }
         if !outgoing.headers.contains(name: "user-agent") {
             outgoing.headers.add(name: "User-Agent", value: "hoard")
         }

@@ -60,6 +60,11 @@ final class RegistryAuth: Sendable {
         return try await authorization(endpoint, challenge: challenge, scope: scope, forceNew: false)
     }
 
+    /// How the registry asked to be authenticated (`Bearer`, `Basic`), nil when it never asked.
+    func challengeScheme(for endpoint: RegistryEndpoint) -> String? {
+        state.withLock { $0.challenges[endpoint.authority] }.map { $0.isBearer ? "Bearer" : "Basic" }
+    }
+
     /// After a 401: remembers the registry's challenge and returns the credential to retry with
     /// (a new token; the one sent, if any, was refused or expired). Nil when nothing can help.
     func answer(_ headers: HTTPHeaders, endpoint: RegistryEndpoint, scope: String, url: String) async throws(UpstreamError) -> String? {

@@ -13,7 +13,7 @@ import NIOHTTP1
 public final class RegistryClient: Sendable {
     public let http: HTTPUpstream
     public let maxRetryAfter: Duration
-    private let auth: RegistryAuth
+    let auth: RegistryAuth
 
     /// Every manifest type hoard can store and serve; registries (docker-registry among them)
     /// answer 404 for an OCI manifest the Accept list does not name.
@@ -33,12 +33,20 @@ public final class RegistryClient: Sendable {
     ) async throws(UpstreamError) -> UpstreamResponse {
         let fullRepository = endpoint.repository(repository)
         let url = "\(endpoint.baseURL)/v2/\(fullRepository)/\(path)"
-        let scope = "repository:\(fullRepository):pull"
+        return try await perform(endpoint, url: url, scope: "repository:\(fullRepository):pull", method: method, headers: headers)
+    }
+
+    /// Sends one request to any URL of the registry (an upload `Location`, `/v2/`) with the
+    /// credential for `scope`: answers one challenge (401) and waits out a 429, as `send` does.
+    /// `upload`, when given, is sent again with the retried request.
+    func perform(
+        _ endpoint: RegistryEndpoint, url: String, scope: String, method: HTTPMethod, headers: HTTPHeaders = [:], upload: UploadBody? = nil
+    ) async throws(UpstreamError) -> UpstreamResponse {
         var authorization = try await auth.authorization(for: endpoint, scope: scope)
         var answeredChallenge = false
         var rateLimitWaits = 0
         while true {
-            var request = UpstreamRequest(url: url, method: method, headers: headers)
+            var request = UpstreamRequest(url: url, method: method, headers: headers, upload: upload)
             if let authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
             let response = try await http.send(request)
             switch response.status {

@@ -1,0 +1,300 @@
+import Foundation
+import HoardConda
+import HoardOCI
+import HoardStore
+import HoardUpstream
+import Synchronization
+
+/// `hoard sync --registry`: publishes what the store holds for its channels to an OCI registry
+/// in the conda-oci-mirror layout. Per subdir: package manifests (blobs first, HEAD before each
+/// upload), then, only when every package of the run succeeded, the repodata manifest listing
+/// exactly the packages the registry holds (dated tag, then `latest`).
+public struct RegistrySync: Sendable {
+    public let store: Store
+    public let client: RegistryClient
+    public let endpoint: RegistryEndpoint
+    public let options: SyncOptions
+    public let progress: SyncProgress
+    public let summary = SyncSummary()
+    private let locations = BlobLocations()
+
+    public init(store: Store, client: RegistryClient, endpoint: RegistryEndpoint, options: SyncOptions, progress: SyncProgress) {
+        self.store = store
+        self.client = client
+        self.endpoint = endpoint
+        self.options = options
+        self.progress = progress
+    }
+
+    /// What one subdir's run found: the store side, the published inventory, the plan, and the
+    /// files the registry is known to hold by the end.
+    final class SubdirRun: Sendable {
+        let source: StoreSubdir
+        let inventory: PublishedInventory
+        let plan: SubdirPlan
+        let held = Mutex<Set<String>>([])
+
+        init(source: StoreSubdir, inventory: PublishedInventory, plan: SubdirPlan) {
+            self.source = source
+            self.inventory = inventory
+            self.plan = plan
+        }
+
+        var repodataRepository: String { "\(source.channel)/\(source.subdir)/repodata.json" }
+    }
+
+    public func run() async throws -> SyncSummary {
+        let subdirs = try await store.index.repodataSubdirs().filter { options.wants(channel: $0.channel, subdir: $0.subdir) }
+        guard !subdirs.isEmpty else {
+            throw SyncError.nothingToSync(
+                "the store holds no repodata for "
+                    + (options.channels.isEmpty ? "any channel" : "channel(s) \(options.channels.joined(separator: ", "))")
+                    + (options.subdirs.isEmpty ? "" : " in subdir(s) \(options.subdirs.joined(separator: ", "))")
+                    + "; serve the channel (or run hoard mirror) first so hoard has something to publish")
+        }
+        var runs: [SubdirRun] = []
+        for (channel, subdir) in subdirs {
+            guard let source = try await StoreSubdir.load(store, channel: channel, subdir: subdir) else { continue }
+            let repository = "\(channel)/\(subdir)/repodata.json"
+            let inventory: PublishedInventory
+            do { inventory = try await PublishedInventory.read(client, endpoint, repository: repository) } catch {
+                throw SyncError.registry("cannot read what \(endpoint)/\(repository):latest publishes: \(error)")
+            }
+            let plan = SubdirPlan(source, options: options, published: inventory.records)
+            for s in plan.skipped { summary.skip(s) }
+            runs.append(SubdirRun(source: source, inventory: inventory, plan: plan))
+        }
+        let units = runs.flatMap { run in run.plan.units.map { (run, $0) } }
+        progress.add(packages: units.count, bytes: units.reduce(0) { $0 + $1.1.storeBytes })
+        await forEachConcurrently(units, limit: max(1, options.jobs)) { item in
+            await sync(item.1, in: item.0)
+        }
+        for run in runs { await verifyCarried(run) }
+        progress.end()
+        if summary.counts.failed > 0 {
+            progress.note("repodata not published: \(summary.counts.failed) package(s) failed; re-run to finish (what was pushed is kept)")
+        } else {
+            for run in runs { await publishRepodata(run) }
+        }
+        return summary
+    }
+
+    // MARK: Packages
+
+    private func sync(_ unit: PackageUnit, in run: SubdirRun) async {
+        do {
+            let outcome = try await push(unit, in: run)
+            switch outcome {
+            case .present:
+                summary.update { $0.present += 1 }
+                progress.finished("present \(unit.label)", bytes: unit.storeBytes)
+            case .pushed(let sent):
+                summary.update { $0.pushed += 1 }
+                progress.finished("\(options.dryRun ? "would push" : "pushed") \(unit.label) (\(SyncSummary.format(sent)))", bytes: unit.storeBytes)
+            }
+        } catch {
+            summary.fail("\(unit.label): \(error)")
+            progress.finished("FAILED \(unit.label): \(error)", bytes: unit.storeBytes)
+        }
+    }
+
+    enum Outcome { case present, pushed(Int64) }
+
+    private func push(_ unit: PackageUnit, in run: SubdirRun) async throws -> Outcome {
+        var unit = unit
+        let filenames = Set(unit.archives.map(\.filename))
+        // Shallow: the published inventory says the registry has exactly these files.
+        if options.mode == .shallow, unit.archives.allSatisfy({ run.inventory.records[$0.filename]?.sha256 == $0.sha256 }) {
+            run.held.withLock { $0.formUnion(filenames) }
+            return .present
+        }
+        var manifest = try unit.manifest()
+        let remote = try await client.manifestDigest(endpoint, repository: unit.repository, reference: unit.tag)
+        if let remote, remote.description == manifest.digest.description {
+            if options.mode == .deep {
+                let sent = try await pushBlobs(of: unit)
+                if sent.repaired {
+                    run.held.withLock { $0.formUnion(filenames) }
+                    return .pushed(sent.bytes)
+                }
+            }
+            run.held.withLock { $0.formUnion(filenames) }
+            return .present
+        }
+        // Archives only the registry holds must still be there to be listed again.
+        var kept: [PackageUnit.Archive] = []
+        for archive in unit.archives {
+            if archive.inStore {
+                kept.append(archive)
+            } else if try await client.blobSize(endpoint, repository: unit.repository, digest: archive.sha256) == archive.size {
+                kept.append(archive)
+            }
+        }
+        if kept.count != unit.archives.count {
+            unit.archives = kept
+            manifest = try unit.manifest()
+        }
+        let sent = try await pushBlobs(of: unit)
+        let bytes = sent.bytes + Int64(manifest.bytes.count)
+        if !options.dryRun {
+            try await client.putManifest(endpoint, repository: unit.repository, reference: unit.tag, bytes: manifest.bytes, mediaType: manifest.mediaType)
+        }
+        summary.update { $0.bytesSent += Int64(manifest.bytes.count) }
+        run.held.withLock { $0.formUnion(unit.archives.map(\.filename)) }
+        return .pushed(bytes)
+    }
+
+    /// Pushes the config and archive blobs the repository lacks (HEAD first; a mount when this
+    /// run saw the blob in another repository). In a dry run nothing is sent; the bytes that
+    /// would be are counted.
+    private func pushBlobs(of unit: PackageUnit) async throws -> (bytes: Int64, repaired: Bool) {
+        var bytes: Int64 = 0
+        var repaired = false
+        let empty = BlobDigest.of([UInt8]())
+        var blobs: [(BlobDigest, Int64, RegistryClient.BlobContent)] = [(empty, 0, .bytes([]))]
+        for archive in unit.archives where archive.inStore {
+            let store = self.store
+            let digest = archive.sha256
+            blobs.append((digest, archive.size, .store({ try await store.open(digest) })))
+        }
+        for (digest, size, content) in blobs {
+            if options.dryRun {
+                if try await client.blobSize(endpoint, repository: unit.repository, digest: digest) == nil {
+                    bytes += size
+                    repaired = true
+                    summary.update { $0.bytesSent += size }
+                }
+                continue
+            }
+            let result = try await client.pushBlob(
+                endpoint, repository: unit.repository, digest: digest, size: size, content: content,
+                mountFrom: locations.elsewhere(digest, than: unit.repository), chunkSize: options.chunkSize)
+            locations.note(digest, in: unit.repository)
+            switch result {
+            case .present, .mounted:
+                summary.update { $0.blobsReused += 1 }
+                if result == .mounted { repaired = true }
+            case .uploaded(let sent):
+                bytes += sent
+                repaired = true
+                summary.update { $0.bytesSent += sent }
+            }
+        }
+        return (bytes, repaired)
+    }
+
+    /// Files published before and not handled this run (not in the store, or filtered out):
+    /// deep mode checks that their tags still exist before listing them again; shallow trusts
+    /// the inventory.
+    private func verifyCarried(_ run: SubdirRun) async {
+        let carried = run.plan.carried
+        guard !carried.isEmpty else { return }
+        guard options.mode == .deep else {
+            run.held.withLock { $0.formUnion(carried.keys) }
+            return
+        }
+        struct TagKey: Hashable { let repository: String; let tag: String }
+        var byTag: [TagKey: [String]] = [:]
+        for filename in carried.keys {
+            guard let parsed = try? CondaOCINaming.PackageFilename(filename),
+                let tag = try? CondaOCINaming.tag(version: parsed.version, build: parsed.build)
+            else { continue }
+            let repository = "\(run.source.channel)/\(run.source.subdir)/\(CondaOCINaming.repositoryComponent(forPackage: parsed.name))"
+            byTag[TagKey(repository: repository, tag: tag.value), default: []].append(filename)
+        }
+        for (key, files) in byTag {
+            if (try? await client.manifestDigest(endpoint, repository: key.repository, reference: key.tag)) != nil {
+                run.held.withLock { $0.formUnion(files) }
+            } else {
+                progress.note("dropped from the published repodata (no longer in the registry, not in the store): \(files.sorted().joined(separator: ", "))")
+            }
+        }
+    }
+
+    // MARK: Repodata
+
+    private func publishRepodata(_ run: SubdirRun) async {
+        let repository = run.repodataRepository
+        do {
+            let held = run.held.withLock { $0 }.intersection(run.source.records.keys)
+            // Nothing of this subdir in the registry and nothing published before: no empty repodata.
+            if held.isEmpty && run.inventory.manifestDigest == nil { return }
+            let complete = held.count == run.source.records.count
+            let json: (digest: BlobDigest, size: Int64, content: RegistryClient.BlobContent)
+            let zst: (digest: BlobDigest, size: Int64, content: RegistryClient.BlobContent)?
+            let store = self.store
+            if complete {
+                // Every package is in the registry: publish the snapshot hoard serves, as is
+                // (then the manifest is the OCI view's, byte for byte).
+                let served = run.source.servedDigest
+                json = (served, run.source.servedSize, .store({ try await store.open(served) }))
+                zst = run.source.zst.map { z in (z.digest, z.size, .store({ try await store.open(z.digest) })) }
+            } else {
+                let document = try await store.open(run.source.servedDigest).readAll(limit: StoreSubdir.maxDocument)
+                let subset = try RepodataSubset.make(from: document, keep: held)
+                json = (BlobDigest.of(subset.json), Int64(subset.json.count), .bytes(subset.json))
+                zst = (BlobDigest.of(subset.zst), Int64(subset.zst.count), .bytes(subset.zst))
+            }
+            let time = run.source.creationTime
+            let manifest = CondaManifestBuilder.repodataManifest(
+                json: .init(digest: try ociDigest(json.digest), size: json.size),
+                zst: try zst.map { .init(digest: try ociDigest($0.digest), size: $0.size) }, creationTime: time)
+            if run.inventory.manifestDigest == BlobDigest.of(manifest.bytes) {
+                summary.update { $0.repodataCurrent += 1 }
+                progress.note("repodata \(repository):latest is current (\(held.count) package file(s))")
+                return
+            }
+            summary.update { $0.repodataPushed += 1 }
+            if options.dryRun {
+                progress.note("would push repodata \(repository) listing \(held.count) of \(run.source.records.count) package file(s)")
+                return
+            }
+            let empty = BlobDigest.of([UInt8]())
+            var blobs: [(BlobDigest, Int64, RegistryClient.BlobContent)] = [(empty, 0, .bytes([])), (json.digest, json.size, json.content)]
+            if let zst { blobs.append((zst.digest, zst.size, zst.content)) }
+            for (digest, size, content) in blobs {
+                let result = try await client.pushBlob(
+                    endpoint, repository: repository, digest: digest, size: size, content: content,
+                    mountFrom: locations.elsewhere(digest, than: repository), chunkSize: options.chunkSize)
+                locations.note(digest, in: repository)
+                if case .uploaded(let sent) = result { summary.update { $0.bytesSent += sent } }
+            }
+            // The dated tag first, `latest` last: a reader of `latest` finds everything in place.
+            for tag in [time.value, "latest"] {
+                try await client.putManifest(endpoint, repository: repository, reference: tag, bytes: manifest.bytes, mediaType: manifest.mediaType)
+                summary.update { $0.bytesSent += Int64(manifest.bytes.count) }
+            }
+            progress.note("pushed repodata \(repository):latest and :\(time.value) listing \(held.count) of \(run.source.records.count) package file(s)")
+        } catch {
+            summary.fail("repodata \(repository): \(error)")
+            progress.note("FAILED repodata \(repository): \(error)")
+        }
+    }
+}
+
+/// Which repository of the registry this run saw each blob in, for cross-repository mounts.
+final class BlobLocations: Sendable {
+    private let seen = Mutex<[BlobDigest: String]>([:])
+
+    func note(_ digest: BlobDigest, in repository: String) {
+        seen.withLock { if $0[digest] == nil { $0[digest] = repository } }
+    }
+
+    func elsewhere(_ digest: BlobDigest, than repository: String) -> String? {
+        seen.withLock { $0[digest] }.flatMap { $0 == repository ? nil : $0 }
+    }
+}
+
+/// Runs `body` for each item, at most `limit` at once.
+func forEachConcurrently<T: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Sendable (T) async -> Void) async {
+    await withTaskGroup(of: Void.self) { group in
+        var iterator = items.makeIterator()
+        for _ in 0..<limit {
+            guard let item = iterator.next() else { break }
+            group.addTask { await body(item) }
+        }
+        while await group.next() != nil {
+            if let item = iterator.next() { group.addTask { await body(item) } }
+        }
+    }
+}
