@@ -68,7 +68,11 @@ struct Mirror: AsyncParsableCommand {
 
     func run() async throws {
         let config = try common.loadConfig()
-        let logger = try common.makeLogger(config)
+        // The command's own lines say what was fetched: upstream's info-level log lines would
+        // only repeat them (and break the progress line); warnings and errors still show.
+        var options = common
+        if options.logLevel == nil && !options.debug && config.logLevel == nil { options.logLevel = "warning" }
+        let logger = try options.makeLogger(config)
         var settings = ServerSettings()
         for channel in config.channels { settings.setChannel(CondaChannel(name: channel.name, upstream: channel.url)) }
         for argument in upstream {
