@@ -2,7 +2,6 @@ import Foundation
 import HoardConda
 import HoardStore
 import Hummingbird
-import Logging
 import Mustache
 
 /// The page at `/`: what hoard serves and holds, rendered on the server (no JavaScript). Without
