@@ -138,9 +138,12 @@ extension HoardApplication {
         } catch {
             throw ServerSetupError.registryCredentials("\(error)")
         }
+        // The same credential sources as `serve` (private channels: config, RATTLER_AUTH_FILE, ~/.netrc).
+        let credentialFiles: CredentialFiles
+        do { credentialFiles = try CredentialFiles.load() } catch { throw ServerSetupError.upstreamCredentials(error.description) }
         var upstreams: [String: any ChannelUpstream] = [:]
         for channel in settings.channels {
-            upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient)
+            upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient, credentials: credentialFiles)
         }
         let documents = DocumentCache(
             store: store, upstreams: upstreams,

@@ -107,7 +107,7 @@ public final class HoardMetrics: Sendable, UpstreamObserver {
         case .integrity: kind = "integrity"
         case .tooLarge, .documentTooLarge: kind = "too_large"
         case .transfer: kind = "transfer"
-        case .denied: kind = "denied"
+        case .denied, .unauthorized: kind = "denied"
         case .busy: kind = "busy"
         }
         let counter = upstreamErrors.withLock { counters in
