@@ -13,6 +13,6 @@ struct Hoard: AsyncParsableCommand {
             by --config, then the command line. See README.md and Config/hoard.toml.
             """,
         version: HoardVersion.string,
-        subcommands: [Serve.self, Verify.self, GC.self, Ingest.self]
+        subcommands: [Serve.self, Verify.self, GC.self, Ingest.self, Export.self, Import.self]
     )
 }
