@@ -117,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "hoard",
             dependencies: [
-                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream", "HoardConda", "HoardMirror", "HoardSync",
+                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream", "HoardConda", "HoardMirror", "HoardSync", "HoardCondaOCI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

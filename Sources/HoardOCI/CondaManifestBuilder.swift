@@ -150,12 +150,23 @@ public enum CondaManifestBuilder {
         ])
     }
 
-    private struct Layer {
-        var mediaType: String
-        var blob: Blob
+    /// A layer of a manifest in this shape.
+    public struct Layer {
+        public var mediaType: String
+        public var blob: Blob
         /// Ordered, as conda-oci-mirror writes them.
-        var annotations: [(String, String)]
+        public var annotations: [(String, String)]
+
+        public init(mediaType: String, blob: Blob, annotations: [(String, String)]) {
+            self.mediaType = mediaType
+            self.blob = blob
+            self.annotations = annotations
+        }
     }
+
+    /// A manifest of the same shape with other layers (hoard's own artifacts, such as the store
+    /// index an export carries).
+    public static func manifest(_ layers: [Layer]) -> BuiltManifest { build(layers) }
 
     /// Key order of §1.3: schemaVersion, mediaType, config, layers, annotations; descriptors as
     /// mediaType, size, digest, annotations.

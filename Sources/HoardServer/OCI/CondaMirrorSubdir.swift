@@ -227,9 +227,10 @@ struct CondaMirrorSubdir {
         }
         let catalog = try await mirror.catalogs.catalog(of: snapshot)
         guard let sha = BlobDigest(hex: digest.hex) else { throw OCIError(.blobUnknown, "blob \(digest) is not a sha256") }
-        if let response = try await derivedBlob(sha, catalog: catalog, head: head, request: request) { return response }
+        // Packages first: what clients ask for nearly always.
         guard let name = catalog.filenameBySHA256[sha], let filename = try? CondaFilename(name) else {
-            throw OCIError(.blobUnknown, "blob \(digest) is not a package or repodata document of \(channel.name)/\(path.subdir) (current snapshot)")
+            if let response = try await derivedBlob(sha, catalog: catalog, head: head, request: request) { return response }
+            throw OCIError(.blobUnknown, "blob \(digest) is not a package, info layer, shard or repodata document of \(channel.name)/\(path.subdir) (current snapshot)")
         }
         var response: Response
         do {
@@ -248,17 +249,21 @@ struct CondaMirrorSubdir {
     /// again from their archive when they were evicted). nil when `sha` is none of them.
     private func derivedBlob(_ sha: BlobDigest, catalog: CondaMirrorCatalog, head: Bool, request: Request) async throws -> Response? {
         let description = "sha256:" + sha.hex
-        if let index = try await shardIndex() {
-            if index.served.digest == sha {
-                return OCIBlobRoutes.serve(try await OCIStoreAccess.open(sha, in: conda.store, missing: evicted(description)), digest: description, head: head, request: request)
-            }
-            if try await shardHexes(index).contains(sha.hex) {
-                let blob = try await shard(sha.hex)
-                return OCIBlobRoutes.serve(try await OCIStoreAccess.open(blob.digest, in: conda.store, missing: evicted(description)), digest: description, head: head, request: request)
-            }
+        let index = try await shardIndex()
+        if let index, index.served.digest == sha {
+            return OCIBlobRoutes.serve(try await OCIStoreAccess.open(sha, in: conda.store, missing: evicted(description)), digest: description, head: head, request: request)
         }
         let rows = try await mirror.info.rows(naming: sha)
-        guard !rows.isEmpty else { return nil }
+        guard !rows.isEmpty else {
+            // A shard: cached, else one the current index names (decoding the index costs more
+            // than the lookup, so only then), pulled through.
+            let key = PackageExpectations.shardKey(channel: channel.name, label: "", subdir: path.subdir.rawValue, hex: sha.hex)
+            var known = try await conda.store.index.condaFile(key) == sha
+            if !known, let index { known = try await shardHexes(index).contains(sha.hex) }
+            guard known else { return nil }
+            let blob = try await shard(sha.hex)
+            return OCIBlobRoutes.serve(try await OCIStoreAccess.open(blob.digest, in: conda.store, missing: evicted(description)), digest: description, head: head, request: request)
+        }
         if try await !conda.store.contains(sha) {
             // Evicted: made again from the archive (pulled through when it is gone too).
             guard let row = rows.first(where: { $0.subdir == path.subdir.rawValue }) ?? rows.first,
