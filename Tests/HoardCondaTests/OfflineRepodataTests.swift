@@ -138,3 +138,32 @@ private func layout(_ doc: String) throws -> RepodataLayout {
         #expect(!index.rewritten().changed, "hoard serves its own index as it made it")
     }
 }
+
+@Suite struct MessagePackJSONTests {
+    @Test func shardRecordsBecomeRepodataJSON() throws {
+        let sha = [UInt8](repeating: 0xAB, count: 32)
+        let record = MessagePackValue.map([
+            MessagePackPair(.string("name"), .string("a\"b\\c\n\u{1}")),
+            MessagePackPair(.string("sha256"), .binary(sha)),
+            MessagePackPair(.string("md5"), .array((0..<16).map { .uint(UInt64($0)) })),
+            MessagePackPair(.string("size"), .uint(3)),
+            MessagePackPair(.string("n"), .int(-1)),
+            MessagePackPair(.string("f"), .double(1.5)),
+            MessagePackPair(.string("inf"), .double(.infinity)),
+            MessagePackPair(.string("depends"), .array([.string("x >=1"), .nil, .bool(true)])),
+        ])
+        let bytes = ShardGenerator.repodata(subdir: "noarch", packages: [], packagesConda: [MessagePackPair(.string("a-1-0.conda"), record)])
+        let object = try #require(JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        let parsed = try #require((object["packages.conda"] as? [String: Any])?["a-1-0.conda"] as? [String: Any])
+        #expect(parsed["name"] as? String == "a\"b\\c\n\u{1}")
+        #expect(parsed["sha256"] as? String == String(repeating: "ab", count: 32))
+        #expect(parsed["md5"] as? String == "000102030405060708090a0b0c0d0e0f")
+        #expect(parsed["size"] as? Int == 3 && parsed["n"] as? Int == -1 && parsed["f"] as? Double == 1.5)
+        #expect(parsed["inf"] is NSNull)
+        #expect((object["info"] as? [String: String])?["subdir"] == "noarch")
+        #expect(object["repodata_version"] as? Int == 1)
+        // The filter and the record scanner read what this writes.
+        let layout = try bytes.withUnsafeBytes { try RepodataLayout.scan($0) }
+        #expect(layout.records.map(\.filename) == ["a-1-0.conda"])
+    }
+}

@@ -163,6 +163,35 @@ def test_offline_serves_only_what_the_store_holds(hoards, upstream, client_dirs,
     assert result.ok, result.describe()
 
 
+def test_offline_after_a_sharded_only_fill(hoards, upstream, client_dirs, channel_dir, tmp_path):
+    """A store filled by sharded clients alone holds the upstream shard index and shards, not
+    repodata.json: offline, hoard makes the subdir's repodata from the stored shards."""
+    root = tmp_path / "hoard-root"
+    online = hoards({"fixture": upstream.url}, root=root)
+    prefix, cache = client_dirs()
+    result = run_client(online.channel_url(), prefix, cache, ("fx-lib", "fx-data"), shards=True)
+    assert result.ok, result.describe()
+    online.stop()
+    assert upstream.count("GET", "/channel/noarch/repodata.json*") == 0, "the fill must not have fetched repodata.json"
+    upstream.clear_log()
+
+    offline = hoards({"fixture": upstream.url}, "--offline", root=root)
+    noarch = repodata(offline, "noarch")
+    assert files(noarch) == set(FILLED)
+    source = json.loads((channel_dir / "noarch" / "repodata.json").read_bytes())["packages.conda"]
+    for name in FILLED:
+        assert noarch["packages.conda"][name] == source[name], "records as the shards hold them (digests as hex)"
+    assert files(repodata(offline, "linux-64")) == set()
+    for shards in (True, False):
+        prefix, cache = client_dirs()
+        result = run_client(offline.channel_url(), prefix, cache, ("fx-lib", "fx-data"), shards=shards, max_retries=0)
+        assert result.ok, f"shards={shards}: {result.describe()}"
+        prefix, cache = client_dirs()
+        assert_unsatisfiable(run_client(offline.channel_url(), prefix, cache, ("fx-app",), shards=shards, max_retries=0),
+                             f"shards={shards}")
+    assert upstream.requests == []
+
+
 def test_offline_full_repodata_serves_the_upstream_copy(hoards, upstream, client_dirs, tmp_path):
     root = tmp_path / "hoard-root"
     fill(hoards, upstream, client_dirs, root)

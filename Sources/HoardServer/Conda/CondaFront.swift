@@ -71,8 +71,7 @@ struct CondaFront: Sendable {
         switch variant {
         case .json, .jsonZst:
             let key = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
-            return try await serving(key, channel: channel) { snapshot in
-                let snapshot = try await derived.served(snapshot)
+            return try await servedRepodata(key, channel: channel) { snapshot in
                 if variant == .json { return try await serve(snapshot.served, of: snapshot, contentType: "application/json", request: request, channel: channel) }
                 guard let zst = snapshot.zst else { throw StoreError.blobNotFound(snapshot.row.digest) }
                 return try await serve(zst, of: snapshot, contentType: "application/zstd", request: request, channel: channel)
@@ -93,6 +92,22 @@ struct CondaFront: Sendable {
         try await serving(key, channel: channel) { snapshot in
             try await serve(snapshot.served, of: snapshot, contentType: key.kind.contentType, request: request, channel: channel)
         }
+    }
+
+    /// The repodata.json snapshot served for a subdir: filtered offline; offline, when hoard
+    /// holds no repodata.json but the upstream shard index, one made from the stored shards.
+    private func servedRepodata(_ key: DocumentKey, channel: CondaChannel, _ respond: (DocumentSnapshot) async throws -> Response) async throws -> Response {
+        do {
+            return try await serving(key, channel: channel) { snapshot in try await respond(try await derived.served(snapshot)) }
+        } catch let miss as OfflineMiss where derived.filtering {
+            return try await respond(try await repodataFromShards(key, miss: miss))
+        }
+    }
+
+    private func repodataFromShards(_ key: DocumentKey, miss: OfflineMiss) async throws -> DocumentSnapshot {
+        let indexKey = DocumentKey(channel: key.channel, label: key.label, subdir: key.subdir, kind: .shardIndex)
+        guard let index = try? await documents.cached(indexKey) else { throw miss }
+        return try await derived.repodata(fromShardIndex: index)
     }
 
     /// Answers with the current snapshot of `key`; when a blob of it is gone from the store
@@ -137,8 +152,8 @@ struct CondaFront: Sendable {
             }
         }
         let repodataKey = DocumentKey(channel: channel.name, label: label, subdir: subdir, kind: .repodata)
-        return try await serving(repodataKey, channel: channel) { snapshot in
-            let generated = try await derived.shards(for: try await derived.served(snapshot))
+        return try await servedRepodata(repodataKey, channel: channel) { snapshot in
+            let generated = try await derived.shards(for: snapshot)
             return try await serve(generated.index.served, of: generated.index, contentType: DocumentKind.shardIndex.contentType, request: request, channel: channel)
         }
     }
@@ -151,7 +166,12 @@ struct CondaFront: Sendable {
         let key = PackageExpectations.shardKey(channel: channel.name, label: label, subdir: subdir, hex: hex)
         guard (try? await store.index.condaFile(key)) == nil else { return }
         do {
-            let served = try await derived.served(try await documents.snapshot(repodataKey, channel: channel))
+            let served: DocumentSnapshot
+            do {
+                served = try await derived.served(try await documents.snapshot(repodataKey, channel: channel))
+            } catch let miss as OfflineMiss where derived.filtering {
+                served = try await repodataFromShards(repodataKey, miss: miss)
+            }
             guard try await derived.shards(for: served).shardHexes.contains(hex) else { return }
             derived.forget(repodataKey)
             _ = try await derived.shards(for: served)

@@ -38,6 +38,8 @@ final class DerivedRepodata: Sendable {
     }
 
     private let filtered = Mutex<[DocumentKey: Filtered]>([:])
+    /// repodata.json made from shards, by repodata key (source: the upstream shard index's digest).
+    private let fromShards = Mutex<[DocumentKey: Filtered]>([:])
     private let generated = Mutex<[DocumentKey: (source: BlobDigest, task: Task<Generated, any Error>)]>([:])
 
     init(store: Store, builder: DocumentBuilder, filtering: Bool, logger: Logger) {
@@ -122,6 +124,82 @@ final class DerivedRepodata: Sendable {
         ])
         return DocumentSnapshot(key: snapshot.key, row: snapshot.row, served: try await ServedBlob.load(json.digest, from: store),
                                 zst: zst, ttl: snapshot.ttl)
+    }
+
+    // MARK: repodata.json from shards
+
+    /// Offline, for a subdir whose repodata.json hoard never fetched (its store was filled by
+    /// sharded clients alone): a repodata.json of the stored packages' records, taken from the
+    /// upstream shard index `index` (the snapshot hoard holds) and the shards the store holds.
+    func repodata(fromShardIndex index: DocumentSnapshot) async throws -> DocumentSnapshot {
+        let key = DocumentKey(channel: index.key.channel, label: index.key.label, subdir: index.key.subdir, kind: .repodata)
+        let source = index.row.digest
+        let now = Date().timeIntervalSince1970
+        if let entry = fromShards.withLock({ $0[key] }), entry.source == source, now - entry.checkedAt < recheckSeconds,
+           let copy = try? await entry.task.value, await intact(copy) {
+            return copy
+        }
+        let present = try await store.index.condaPackageFilenames(channel: key.channel, label: key.label, subdir: key.subdir)
+        let task: Task<DocumentSnapshot, any Error> = fromShards.withLock { entries in
+            if var entry = entries[key], entry.source == source, entry.present == present {
+                entry.checkedAt = now
+                entries[key] = entry
+                return entry.task
+            }
+            let task = Task { try await self.assemble(key, index: index, keeping: present) }
+            entries[key] = Filtered(source: source, present: present, checkedAt: now, task: task)
+            return task
+        }
+        do {
+            let copy = try await task.value
+            if await intact(copy) { return copy }
+            let again = Task { try await self.assemble(key, index: index, keeping: present) }
+            fromShards.withLock { $0[key] = Filtered(source: source, present: present, checkedAt: now, task: again) }
+            return try await again.value
+        } catch {
+            fromShards.withLock { entries in if entries[key]?.task == task { entries.removeValue(forKey: key) } }
+            throw error
+        }
+    }
+
+    private func assemble(_ key: DocumentKey, index: DocumentSnapshot, keeping present: Set<String>) async throws -> DocumentSnapshot {
+        let indexReader = try await store.open(index.row.digest)
+        // Decoding the index (zstd, MessagePack) is CPU work: the document pool.
+        let shardIndex = try await builder.worker.runIfActive { try DocumentBuilder.shardIndex(indexReader) }
+        let names = Set(present.compactMap { try? CondaFilename($0).name })
+        var packages: [MessagePackPair] = []
+        var packagesConda: [MessagePackPair] = []
+        for name in names.sorted() {
+            guard let hex = shardIndex.shards[name],
+                  let digest = try await store.index.condaFile(
+                      PackageExpectations.shardKey(channel: key.channel, label: key.label, subdir: key.subdir, hex: hex)),
+                  let reader = try? await store.open(digest), reader.size <= Int64(Shard.defaultMaxDecompressedSize)
+            else { continue }
+            // A shard is small, but decoding it is CPU work: the document pool.
+            let shard = try await builder.worker.runIfActive { () throws -> MessagePackValue in
+                try reader.withContiguousBytes { bytes in
+                    try MessagePack.decode(try Zstd.decompress(bytes, maxOutput: Shard.defaultMaxDecompressedSize))
+                }
+            }
+            for pair in shard["packages"]?.mapValue ?? [] where pair.key.stringValue.map(present.contains) == true {
+                packages.append(pair)
+            }
+            for pair in shard["packages.conda"]?.mapValue ?? [] where pair.key.stringValue.map(present.contains) == true {
+                packagesConda.append(pair)
+            }
+        }
+        let subdir = shardIndex.document["info"]?["subdir"]?.stringValue ?? key.subdir
+        let bytes = ShardGenerator.repodata(subdir: subdir, packages: packages, packagesConda: packagesConda)
+        let json = try await store.ingest(bytes: bytes)
+        let zst = try await builder.compress(json)
+        logger.debug("serving repodata made from the stored shards", metadata: [
+            "document": "\(key)", "records": "\(packages.count + packagesConda.count)",
+        ])
+        let row = RepodataRow(
+            channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue, digest: json.digest,
+            servedDigest: json.digest, zstDigest: zst.digest, fetchedAt: index.row.fetchedAt, validatedAt: index.row.validatedAt)
+        return DocumentSnapshot(key: key, row: row, served: try await ServedBlob.load(json.digest, from: store),
+                                zst: try await ServedBlob.load(zst.digest, from: store), ttl: index.ttl)
     }
 
     // MARK: Generated shards
