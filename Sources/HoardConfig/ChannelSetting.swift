@@ -23,7 +23,7 @@ public struct ChannelSetting: Sendable, Equatable {
 
     /// Paths the server answers itself; no channel may take these names.
     /// `t` is conda's token prefix (`/t/<TOKEN>/<channel>/…`).
-    public static let reservedNames: Set<String> = ["v2", "token", "healthz", "t"]
+    public static let reservedNames: Set<String> = ["v2", "token", "healthz", "t", "metrics"]
 
     public init(name: String, url: String) throws(Invalid) {
         let allowed = name.unicodeScalars.allSatisfy { (("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
