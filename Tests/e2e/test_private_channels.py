@@ -235,6 +235,9 @@ def private_channel_dir(channel_dir: Path, tmp_path: Path) -> Path:
         out = Path({str(out)!r})
         f.build_package(f.FixturePackage(name="fx-secret", subdir="noarch", files={{"share/fx-secret/KEY": b"private\\n"}}), out)
         f.index_channel(out)
+        sys.stdout.flush()
+        import os
+        os._exit(0)  # py-rattler 0.28 can abort at interpreter exit after success
         """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -283,9 +286,9 @@ def run_protected_channel(private_upstream, upstream, hoards, client_dirs, tmp_p
     # A token, issued while hoard runs: alone on stdout.
     issued = hoard_cli(hoard, "token", "create", "--channel", "priv", "--expires", "1d")
     assert issued.returncode == 0, issued.stderr
-    assert re.fullmatch(r"hoard_[0-9a-f]{64}\n", issued.stdout), issued.stdout
+    assert re.fullmatch(r"hoard-[0-9a-f]{64}\n", issued.stdout), issued.stdout
     token = issued.stdout.strip()
-    wrong = "hoard_" + "0" * 64
+    wrong = "hoard-" + "0" * 64
     secrets = [token, READER_PASSWORD, PUSHER_PASSWORD]
 
     # Anonymous: 401 with a challenge; a wrong token or password: 401, never 404.
