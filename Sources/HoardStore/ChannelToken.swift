@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
 
-/// A token for reading a protected channel: `hoard_` and 64 hex digits (256 random bits from the
-/// system's CSPRNG). The index keeps its sha256 only.
+/// A token for reading a protected channel: `hoard-` and 64 hex digits (256 random bits from the
+/// system's CSPRNG). The index keeps its sha256 only. Letters, digits and '-' only: conda finds
+/// the token of a `/t/<TOKEN>/` URL with `[a-zA-Z0-9-]*` and breaks the URL on anything else.
 public enum ChannelToken {
-    public static let prefix = "hoard_"
+    public static let prefix = "hoard-"
 
     /// A new token; shown once, to whoever ran `hoard token create`.
     public static func generate() -> String {

@@ -66,3 +66,29 @@ struct URLParts {
         }
     }
 }
+
+/// Printing a credential (a settings dump, a service description in a log) never shows the secret.
+extension UpstreamCredential: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        switch self {
+        case .basic(let username, _): "basic(\(username):<redacted>)"
+        case .bearer: "bearer(<redacted>)"
+        case .condaToken: "condaToken(<redacted>)"
+        }
+    }
+
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
+}
+
+extension RattlerAuthFile: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "RattlerAuthFile(\(path), \(entries.count) entries)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
+}
+
+extension Netrc: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "Netrc(\(path))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
+}

@@ -87,3 +87,18 @@ import Testing
         #expect(!error.isNotFound)
     }
 }
+
+@Suite struct CredentialPrintingTests {
+    /// Settings are dumped whole into debug logs (service descriptions): no secret may show.
+    @Test func printingNeverShowsSecrets() throws {
+        struct Holder { let credential: UpstreamCredential; let files: CredentialFiles }
+        let holder = Holder(
+            credential: .basic(username: "u", password: "pw-secret"),
+            files: CredentialFiles(
+                rattler: try RattlerAuthFile(data: Data(#"{"h": {"BearerToken": "tok-secret"}}"#.utf8), path: "a.json"),
+                netrc: Netrc(text: "machine h login l password netrc-secret\n", path: "/n")))
+        for text in [String(describing: holder), String(reflecting: holder), "\(UpstreamCredential.bearer("tok-secret"))", "\(UpstreamCredential.condaToken("tok-secret"))"] {
+            #expect(!text.contains("secret"), "\(text)")
+        }
+    }
+}

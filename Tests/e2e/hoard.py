@@ -48,7 +48,7 @@ class Hoard:
 
     def __init__(self, binary: Path, root: Path, upstreams: dict[str, str], log_path: Path,
                  port: int | None = None, extra_args: tuple[str, ...] = (),
-                 ssl_context=None):
+                 ssl_context=None, env: dict[str, str] | None = None):
         self.binary = Path(binary)
         self.root = Path(root)
         self.upstreams = dict(upstreams)
@@ -57,6 +57,8 @@ class Hoard:
         self.extra_args = tuple(extra_args)
         # Set when hoard serves HTTPS (--tls-cert/--tls-key): the health check then uses it.
         self.ssl_context = ssl_context
+        # The process environment (None: this one's), e.g. RATTLER_AUTH_FILE for upstream credentials.
+        self.env = env
         self.proc: subprocess.Popen | None = None
         self.returncode: int | None = None
         self.ready = False  # became healthy at least once
@@ -84,7 +86,7 @@ class Hoard:
             log.write(f"$ {' '.join(self.command())}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT, env=self.env)
         self.returncode = None
         self._wait_healthy(timeout)
         self.ready = True
