@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "HoardServerTests",
             dependencies: [
-                "HoardServer", "HoardStore", "HoardOCI", "HoardHTTP",
+                "HoardServer", "HoardStore", "HoardOCI", "HoardHTTP", "HoardCondaOCI", "CArchive",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

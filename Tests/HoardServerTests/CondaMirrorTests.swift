@@ -92,30 +92,52 @@ import Testing
         }
     }
 
-    @Test func packageManifestLayersAreTheRecords() async throws {
+    @Test func packageManifestLayersAreTheRecordsAndTheInfoLayers() async throws {
         try await withMirror { client, upstream in
-            let response = try await client.send(.get, "/v2/conda/fixture/noarch/fx-lib/manifests/1.0-0", auth: nil)
+            let response = try await client.send(.get, "/v2/conda/fixture/noarch/fx-real/manifests/1.0-0", auth: nil)
             #expect(response.status == .ok)
             let body = try manifest(response)
-            let conda = upstream.package("fx-lib-1.0-0.conda")
-            let tarBz2 = upstream.package("fx-lib-1.0-0.tar.bz2")
-            #expect(body.layers.map(\.mediaType) == [CondaOCINaming.MediaType.packageConda, CondaOCINaming.MediaType.packageTarBz2])
-            #expect(body.layers.map(\.digest) == ["sha256:" + conda.sha256, "sha256:" + tarBz2.sha256])
-            #expect(body.layers.map(\.size) == [conda.bytes.count, tarBz2.bytes.count])
+            let conda = upstream.package("fx-real-1.0-0.conda")
+            let tarBz2 = upstream.package("fx-real-1.0-0.tar.bz2")
+            #expect(body.layers.map(\.mediaType) == [
+                CondaOCINaming.MediaType.packageConda, CondaOCINaming.MediaType.packageTarBz2,
+                CondaOCINaming.MediaType.infoTarGz, CondaOCINaming.MediaType.infoIndexJSON,
+            ])
+            #expect(Array(body.layers.map(\.digest).prefix(2)) == ["sha256:" + conda.sha256, "sha256:" + tarBz2.sha256])
+            #expect(Array(body.layers.map(\.size).prefix(2)) == [conda.bytes.count, tarBz2.bytes.count])
             #expect(body.layers[0].annotations == [
                 "org.conda.md5": FakeCondaUpstream.md5, "creationTime": "2023.11.14.22.13",
-                "org.opencontainers.image.title": "fx-lib-1.0-0.conda",
+                "org.opencontainers.image.title": "fx-real-1.0-0.conda",
             ])
+            #expect(body.layers.map { $0.annotations["org.opencontainers.image.title"] ?? "" }.suffix(2) == [
+                "fx-real-1.0-0/info.tar.gz", "fx-real-1.0-0/info/index.json",
+            ])
+            // The info layers were made from the archive, pulled through once for it.
+            #expect(upstream.count("noarch/fx-real-1.0-0.conda") == 1)
+            let index = try await client.send(.get, "/v2/conda/fixture/noarch/fx-real/blobs/\(body.layers[3].digest)", auth: nil)
+            #expect(index.status == .ok && String(buffer: index.body).contains(#""name": "fx-real""#))
+            let tarGz = try await client.send(.get, "/v2/conda/fixture/noarch/fx-real/blobs/\(body.layers[2].digest)", auth: nil)
+            #expect(tarGz.status == .ok && tarGz.body.readableBytes == body.layers[2].size)
+            #expect(OCIDigest.compute(.sha256, of: Array(buffer: tarGz.body)).description == body.layers[2].digest)
+
             let digest = try #require(response.headers[Self.digestHeader])
-            let head = try await client.send(.head, "/v2/conda/fixture/noarch/fx-lib/manifests/1.0-0", auth: nil)
+            let head = try await client.send(.head, "/v2/conda/fixture/noarch/fx-real/manifests/1.0-0", auth: nil)
             #expect(head.status == .ok && head.headers[Self.digestHeader] == digest && head.body.readableBytes == 0)
             #expect(head.headers[.contentLength] == String(response.body.readableBytes))
-            let byDigest = try await client.send(.get, "/v2/conda/fixture/noarch/fx-lib/manifests/\(digest)", auth: nil)
+            let byDigest = try await client.send(.get, "/v2/conda/fixture/noarch/fx-real/manifests/\(digest)", auth: nil)
             #expect(Array(buffer: byDigest.body) == Array(buffer: response.body))
 
-            // `_private` lives at `zzz_private`.
-            let hidden = try await client.send(.get, "/v2/conda/fixture/noarch/zzz_private/manifests/1.0-0", auth: nil)
-            #expect(try manifest(hidden).layers.map(\.digest) == ["sha256:" + upstream.package("_private-1.0-0.conda").sha256])
+            // `_real` lives at `zzz_real`.
+            let hidden = try await client.send(.get, "/v2/conda/fixture/noarch/zzz_real/manifests/1.0-0", auth: nil)
+            #expect(try manifest(hidden).layers.first?.digest == "sha256:" + upstream.package("_real-1.0-0.conda").sha256)
+        }
+    }
+
+    @Test func aPackageThatIsNoCondaArchiveIsAGatewayErrorNotAManifestWithoutInfo() async throws {
+        try await withMirror { client, _ in
+            let response = try await client.send(.get, "/v2/conda/fixture/noarch/fx-lib/manifests/1.0-0", auth: nil)
+            #expect(response.status == .badGateway)
+            #expect(String(buffer: response.body).contains("not a conda package") || String(buffer: response.body).contains("info/"))
         }
     }
 
@@ -185,7 +207,7 @@ import Testing
     @Test func manifestDigestsSurviveARestart() async throws {
         let root = NSTemporaryDirectory() + "hoard-mirror-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let paths = ["/v2/conda/fixture/noarch/repodata.json/manifests/latest", "/v2/conda/fixture/noarch/fx-lib/manifests/2.0-1"]
+        let paths = ["/v2/conda/fixture/noarch/repodata.json/manifests/latest", "/v2/conda/fixture/noarch/fx-real/manifests/1.0-0"]
         var runs: [[String]] = []
         for _ in 0..<2 {
             runs.append(try await withMirror(root: root) { client, _ in
@@ -198,6 +220,13 @@ import Testing
             })
         }
         #expect(runs.count == 2 && runs[0] == runs[1] && !runs[0].contains("none"))
+        // A fresh process knows the package manifest by digest alone (its info layers are on
+        // record in the index), before anyone asks for the tag.
+        let digest = runs[0][1]
+        let status = try await withMirror(root: root) { client, _ in
+            try await client.send(.get, "/v2/conda/fixture/noarch/fx-real/manifests/\(digest)", auth: nil).status
+        }
+        #expect(status == .ok)
     }
 }
 

@@ -6,7 +6,9 @@ import Synchronization
 
 /// A tiny conda channel served live at `/channel/...` for the conda front to pull through from:
 /// `noarch` holds `fx-lib` 1.0 (`.conda` and `.tar.bz2`), `fx-lib` 2.0 (`.conda`) and
-/// `_private` 1.0 (`.conda`); `linux-64` is empty. Counts the requests per path.
+/// `_private` 1.0 (`.conda`), as short stand-in bytes, and `fx-real` 1.0 (`.conda` and
+/// `.tar.bz2`) and `_real` 1.0 (`.conda`) as real archives (the OCI view reads their `info/`);
+/// `linux-64` is empty. Counts the requests per path.
 final class FakeCondaUpstream: Sendable {
     struct Package: Sendable {
         let filename: String
@@ -19,6 +21,9 @@ final class FakeCondaUpstream: Sendable {
         Package(filename: "fx-lib-1.0-0.tar.bz2", bytes: Array("fx-lib 1.0 tar.bz2 archive".utf8)),
         Package(filename: "fx-lib-2.0-1.conda", bytes: Array("fx-lib 2.0 conda archive".utf8)),
         Package(filename: "_private-1.0-0.conda", bytes: Array("private conda archive".utf8)),
+        Package(filename: "fx-real-1.0-0.conda", bytes: TestCondaArchive.conda(name: "fx-real", version: "1.0", build: "0")),
+        Package(filename: "fx-real-1.0-0.tar.bz2", bytes: TestCondaArchive.tarBz2(name: "fx-real", version: "1.0", build: "0")),
+        Package(filename: "_real-1.0-0.conda", bytes: TestCondaArchive.conda(name: "_real", version: "1.0", build: "0")),
     ]
     static let md5 = "0123456789abcdef0123456789abcdef"
     static let timestampMillis: UInt64 = 1_700_000_000_000

@@ -1,5 +1,6 @@
 import Foundation
 import HoardConda
+import HoardCondaOCI
 import HoardDigest
 import HoardOCI
 import Testing
@@ -24,8 +25,8 @@ import Testing
             "fx-app-1.0-0.conda": PackageDigest(sha256: Self.sha, size: .max, timestamp: 1_700_000_000_000),
         ])
         var skipped: [String] = []
-        let manifest = try CondaMirrorManifests.package(catalog, component: "fx-app", tag: "1.0-0") { file, _ in skipped.append(file) }
-        #expect(manifest == nil)
+        let group = CondaMirrorManifests.group(catalog, component: "fx-app", tag: "1.0-0") { skipped.append($0.filename) }
+        #expect(group == nil)
         #expect(skipped == ["fx-app-1.0-0.conda"])
     }
 
@@ -34,7 +35,9 @@ import Testing
         let catalog = CondaMirrorCatalog(records: [
             "fx-data-1.0-0.conda": PackageDigest(sha256: Self.sha, size: 10, timestamp: timestamp),
         ])
-        let manifest = try #require(try CondaMirrorManifests.package(catalog, component: "fx-data", tag: "1.0-0"))
-        #expect(!manifest.bytes.isEmpty)
+        let group = try #require(CondaMirrorManifests.group(catalog, component: "fx-data", tag: "1.0-0"))
+        let info = CondaOCIInfoLayers(infoTarGz: CondaOCIBlob(digest: Self.sha, size: 1), indexJSON: CondaOCIBlob(digest: Self.sha, size: 1))
+        let artifact = try CondaOCIManifests.package(channel: "c", subdir: "noarch", group: group, info: info)
+        #expect(!artifact.manifest.bytes.isEmpty)
     }
 }

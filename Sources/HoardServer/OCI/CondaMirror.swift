@@ -1,4 +1,5 @@
 import HoardConda
+import HoardCondaOCI
 import HoardOCI
 import HoardStore
 import HoardUpstream
@@ -13,6 +14,8 @@ struct CondaMirror: Sendable {
     let conda: CondaFront
     let catalogs: CondaMirrorCatalogs
     let manifests: CondaMirrorManifestCache
+    /// The packages' info layers, made once from the archives and kept in the store.
+    let info: InfoLayerStore
 
     init(namespace: String, conda: CondaFront) throws(CondaMirrorError) {
         do {
@@ -24,6 +27,8 @@ struct CondaMirror: Sendable {
         self.conda = conda
         catalogs = CondaMirrorCatalogs(expectations: conda.expectations)
         manifests = CondaMirrorManifestCache()
+        // Extraction blocks: the document pool, as repodata parsing does.
+        info = InfoLayerStore(store: conda.store, worker: conda.expectations.worker)
     }
 
     /// The refusal of a write to a repository under the namespace, checked before credentials:

@@ -10,7 +10,9 @@ struct CondaMirrorPath: Sendable, Hashable {
         case repodata
         /// `<name'>`: a package's repository (`zzz` prefix for names starting with `_`).
         case package(component: String)
-        /// Anything else (`repodata_shards.msgpack.zst`, `repodata.json/shards`, …): no
+        /// `repodata.json/shards`: the CEP-16 shards, tag = a shard's sha256 hex (wire contract §1.5).
+        case shards
+        /// Anything else (`repodata_shards.msgpack.zst`, …): no
         /// manifests (rattler and mamba then fall back), but blobs of the channel still resolve.
         case other(String)
     }
@@ -42,6 +44,8 @@ struct CondaMirrorPath: Sendable, Hashable {
         let leaf: Leaf
         if tail == "repodata.json" || tail == "repodata.json.zst" {
             leaf = .repodata
+        } else if tail == "repodata.json/shards" {
+            leaf = .shards
         } else if parts.count == 3 && !Self.documentNames.contains(tail) {
             leaf = .package(component: tail)
         } else {
@@ -61,6 +65,7 @@ struct CondaMirrorPath: Sendable, Hashable {
         let tail: String
         switch leaf {
         case .repodata: tail = "repodata.json"
+        case .shards: tail = "repodata.json/shards"
         case .package(let component): tail = component
         case .other(let text): tail = text
         }
