@@ -1,8 +1,10 @@
 import Foundation
 import HoardConda
+import HoardCondaOCI
 import HoardOCI
 import HoardStore
 import HoardUpstream
+import NIOPosix
 import Synchronization
 
 /// `hoard sync --registry`: publishes what the store holds for its channels to an OCI registry
@@ -17,8 +19,12 @@ public struct RegistrySync: Sendable {
     public let progress: SyncProgress
     public let summary = SyncSummary()
     private let locations = BlobLocations()
+    /// The shared builder of conda-oci-mirror artifacts (info layers are made once, on NIO's
+    /// singleton thread pool, and kept in the store).
+    private let artifacts: StoreArtifacts
 
     public init(store: Store, client: RegistryClient, endpoint: RegistryEndpoint, options: SyncOptions, progress: SyncProgress) {
+        artifacts = StoreArtifacts(store: store, worker: .singleton)
         self.store = store
         self.client = client
         self.endpoint = endpoint
@@ -31,12 +37,14 @@ public struct RegistrySync: Sendable {
     final class SubdirRun: Sendable {
         let source: StoreSubdir
         let inventory: PublishedInventory
+        let artifacts: CondaOCISubdirPlan
         let plan: SubdirPlan
         let held = Mutex<Set<String>>([])
 
-        init(source: StoreSubdir, inventory: PublishedInventory, plan: SubdirPlan) {
+        init(source: StoreSubdir, inventory: PublishedInventory, artifacts: CondaOCISubdirPlan, plan: SubdirPlan) {
             self.source = source
             self.inventory = inventory
+            self.artifacts = artifacts
             self.plan = plan
         }
 
@@ -60,12 +68,17 @@ public struct RegistrySync: Sendable {
             do { inventory = try await PublishedInventory.read(client, endpoint, repository: repository) } catch {
                 throw SyncError.registry("cannot read what \(endpoint)/\(repository):latest publishes: \(error)")
             }
-            let plan = SubdirPlan(source, options: options, published: inventory.records)
+            let options = self.options
+            let built = try await artifacts.plan(channel: channel, subdir: subdir) { options.wants(name: $0.name, version: $0.version) }
+            let plan = SubdirPlan(artifacts: built, records: source.records, published: inventory.records)
             for s in plan.skipped { summary.skip(s) }
-            runs.append(SubdirRun(source: source, inventory: inventory, plan: plan))
+            for p in built.partial {
+                progress.note("partial: \(channel)/\(subdir)/\(p) lists only the format the store holds (the other is in the repodata)")
+            }
+            runs.append(SubdirRun(source: source, inventory: inventory, artifacts: built, plan: plan))
         }
         let units = runs.flatMap { run in run.plan.units.map { (run, $0) } }
-        progress.add(packages: units.count, bytes: units.reduce(0) { $0 + $1.1.storeBytes })
+        progress.add(packages: units.count, bytes: units.reduce(0) { $0 + $1.1.bytes })
         await forEachConcurrently(units, limit: max(1, options.jobs)) { item in
             await sync(item.1, in: item.0)
         }
@@ -87,28 +100,28 @@ public struct RegistrySync: Sendable {
             switch outcome {
             case .present:
                 summary.update { $0.present += 1 }
-                progress.finished("present \(unit.label)", bytes: unit.storeBytes)
+                progress.finished("present \(unit.label)", bytes: unit.bytes)
             case .pushed(let sent):
                 summary.update { $0.pushed += 1 }
-                progress.finished("\(options.dryRun ? "would push" : "pushed") \(unit.label) (\(SyncSummary.format(sent)))", bytes: unit.storeBytes)
+                progress.finished("\(options.dryRun ? "would push" : "pushed") \(unit.label) (\(SyncSummary.format(sent)))", bytes: unit.bytes)
             }
         } catch {
             summary.fail("\(unit.label): \(error)")
-            progress.finished("FAILED \(unit.label): \(error)", bytes: unit.storeBytes)
+            progress.finished("FAILED \(unit.label): \(error)", bytes: unit.bytes)
         }
     }
 
     enum Outcome { case present, pushed(Int64) }
 
     private func push(_ unit: PackageUnit, in run: SubdirRun) async throws -> Outcome {
-        var unit = unit
-        let filenames = Set(unit.archives.map(\.filename))
+        let archives = unit.archives
+        let filenames = Set(archives.keys)
         // Shallow: the published inventory says the registry has exactly these files.
-        if options.mode == .shallow, unit.archives.allSatisfy({ run.inventory.records[$0.filename]?.sha256 == $0.sha256 }) {
+        if options.mode == .shallow, archives.allSatisfy({ run.inventory.records[$0.key]?.sha256 == $0.value }) {
             run.held.withLock { $0.formUnion(filenames) }
             return .present
         }
-        var manifest = try unit.manifest()
+        let manifest = unit.artifact.manifest
         let remote = try await client.manifestDigest(endpoint, repository: unit.repository, reference: unit.tag)
         if let remote, remote.description == manifest.digest.description {
             if options.mode == .deep {
@@ -121,30 +134,17 @@ public struct RegistrySync: Sendable {
             run.held.withLock { $0.formUnion(filenames) }
             return .present
         }
-        // Archives only the registry holds must still be there to be listed again.
-        var kept: [PackageUnit.Archive] = []
-        for archive in unit.archives {
-            if archive.inStore {
-                kept.append(archive)
-            } else if try await client.blobSize(endpoint, repository: unit.repository, digest: archive.sha256) == archive.size {
-                kept.append(archive)
-            }
-        }
-        if kept.count != unit.archives.count {
-            unit.archives = kept
-            manifest = try unit.manifest()
-        }
         let sent = try await pushBlobs(of: unit)
         let bytes = sent.bytes + Int64(manifest.bytes.count)
         if !options.dryRun {
             try await client.putManifest(endpoint, repository: unit.repository, reference: unit.tag, bytes: manifest.bytes, mediaType: manifest.mediaType)
         }
         summary.update { $0.bytesSent += Int64(manifest.bytes.count) }
-        run.held.withLock { $0.formUnion(unit.archives.map(\.filename)) }
+        run.held.withLock { $0.formUnion(filenames) }
         return .pushed(bytes)
     }
 
-    /// Pushes the config and archive blobs the repository lacks (HEAD first; a mount when this
+    /// Pushes the config and layer blobs the repository lacks (HEAD first; a mount when this
     /// run saw the blob in another repository). In a dry run nothing is sent; the bytes that
     /// would be are counted.
     private func pushBlobs(of unit: PackageUnit) async throws -> (bytes: Int64, repaired: Bool) {
@@ -152,10 +152,20 @@ public struct RegistrySync: Sendable {
         var repaired = false
         let empty = BlobDigest.of([UInt8]())
         var blobs: [(BlobDigest, Int64, RegistryClient.BlobContent)] = [(empty, 0, .bytes([]))]
-        for archive in unit.archives where archive.inStore {
+        for layer in unit.artifact.layers {
             let store = self.store
-            let digest = archive.sha256
-            blobs.append((digest, archive.size, .store({ try await store.open(digest) })))
+            let digest = layer.digest
+            let info = artifacts.info
+            let first = unit.first
+            blobs.append((digest, layer.size, .store({
+                // An info layer evicted since it was made is made again (to the same digest).
+                if try await !store.contains(digest), let first {
+                    for row in try await info.rows(naming: digest) where row.archive == first.sha256 {
+                        try await info.restore(row, package: first)
+                    }
+                }
+                return try await store.open(digest)
+            })))
         }
         for (digest, size, content) in blobs {
             if options.dryRun {
@@ -215,61 +225,118 @@ public struct RegistrySync: Sendable {
 
     private func publishRepodata(_ run: SubdirRun) async {
         let repository = run.repodataRepository
+        let channel = run.source.channel, subdir = run.source.subdir
         do {
             let held = run.held.withLock { $0 }.intersection(run.source.records.keys)
             // Nothing of this subdir in the registry and nothing published before: no empty repodata.
             if held.isEmpty && run.inventory.manifestDigest == nil { return }
             let complete = held.count == run.source.records.count
-            let json: (digest: BlobDigest, size: Int64, content: RegistryClient.BlobContent)
-            let zst: (digest: BlobDigest, size: Int64, content: RegistryClient.BlobContent)?
+            let time = CondaOCILayout.repodataCreationTime(upstreamLastModified: run.source.row.upstreamLastModified, fetchedAt: run.source.row.fetchedAt)
             let store = self.store
-            if complete {
-                // Every package is in the registry: publish the snapshot hoard serves, as is
-                // (then the manifest is the OCI view's, byte for byte).
-                let served = run.source.servedDigest
-                json = (served, run.source.servedSize, .store({ try await store.open(served) }))
-                zst = run.source.zst.map { z in (z.digest, z.size, .store({ try await store.open(z.digest) })) }
+            var artifact: CondaOCIArtifact
+            var memory: [BlobDigest: [UInt8]] = [:]
+            var shards: [CondaOCIArtifact] = []
+            if complete, let built = run.artifacts.repodata {
+                // Every package is in the registry: publish the snapshot hoard serves, as is, with
+                // its shards when the store holds every one (then the manifest is the OCI view's).
+                artifact = built
+                if let index = built.layers.first(where: { $0.mediaType == CondaOCINaming.MediaType.shardIndex }) {
+                    if try await shardsComplete(index: index.digest, run.artifacts.shards) {
+                        shards = run.artifacts.shards
+                    } else {
+                        let json = built.layers[0]
+                        let zst = built.layers.first { $0.mediaType == CondaOCINaming.MediaType.repodataJSONZst }
+                        artifact = CondaOCIManifests.repodata(
+                            channel: channel, subdir: subdir, json: CondaOCIBlob(digest: json.digest, size: json.size),
+                            zst: zst.map { CondaOCIBlob(digest: $0.digest, size: $0.size) }, shardIndex: nil, creationTime: time)
+                        progress.note("\(channel)/\(subdir): the store lacks some shards of the shard index; published without it")
+                    }
+                }
             } else {
                 let document = try await store.open(run.source.servedDigest).readAll(limit: StoreSubdir.maxDocument)
                 let subset = try RepodataSubset.make(from: document, keep: held)
-                json = (BlobDigest.of(subset.json), Int64(subset.json.count), .bytes(subset.json))
-                zst = (BlobDigest.of(subset.zst), Int64(subset.zst.count), .bytes(subset.zst))
+                let json = BlobDigest.of(subset.json), zst = BlobDigest.of(subset.zst)
+                memory[json] = subset.json
+                memory[zst] = subset.zst
+                artifact = CondaOCIManifests.repodata(
+                    channel: channel, subdir: subdir, json: CondaOCIBlob(digest: json, size: Int64(subset.json.count)),
+                    zst: CondaOCIBlob(digest: zst, size: Int64(subset.zst.count)), shardIndex: nil, creationTime: time)
             }
-            let time = run.source.creationTime
-            let manifest = CondaManifestBuilder.repodataManifest(
-                json: .init(digest: try ociDigest(json.digest), size: json.size),
-                zst: try zst.map { .init(digest: try ociDigest($0.digest), size: $0.size) }, creationTime: time)
-            if run.inventory.manifestDigest == BlobDigest.of(manifest.bytes) {
+            if run.inventory.manifestDigest == BlobDigest.of(artifact.manifest.bytes) {
                 summary.update { $0.repodataCurrent += 1 }
                 progress.note("repodata \(repository):latest is current (\(held.count) package file(s))")
                 return
             }
             summary.update { $0.repodataPushed += 1 }
             if options.dryRun {
-                progress.note("would push repodata \(repository) listing \(held.count) of \(run.source.records.count) package file(s)")
+                progress.note("would push repodata \(repository) listing \(held.count) of \(run.source.records.count) package file(s)"
+                    + (shards.isEmpty ? "" : " and \(shards.count) shard(s)"))
                 return
             }
-            let empty = BlobDigest.of([UInt8]())
-            var blobs: [(BlobDigest, Int64, RegistryClient.BlobContent)] = [(empty, 0, .bytes([])), (json.digest, json.size, json.content)]
-            if let zst { blobs.append((zst.digest, zst.size, zst.content)) }
-            for (digest, size, content) in blobs {
-                let result = try await client.pushBlob(
-                    endpoint, repository: repository, digest: digest, size: size, content: content,
-                    mountFrom: locations.elsewhere(digest, than: repository), chunkSize: options.chunkSize)
-                locations.note(digest, in: repository)
-                if case .uploaded(let sent) = result { summary.update { $0.bytesSent += sent } }
+            // Shards first (§1.5): what the index names is in place before the index is published.
+            let tally = ShardTally()
+            await forEachConcurrently(shards, limit: max(1, options.jobs)) { shard in
+                do {
+                    if try await pushArtifact(shard, memory: [:]) { tally.state.withLock { $0.pushed += 1 } }
+                } catch {
+                    tally.state.withLock { $0.failures.append("\(shard.path):\(shard.tags.first?.value ?? ""): \(error)") }
+                }
             }
+            if let failed = tally.state.withLock({ $0.failures.first }) { throw SyncError.registry("shard \(failed)") }
             // The dated tag first, `latest` last: a reader of `latest` finds everything in place.
-            for tag in [time.value, "latest"] {
-                try await client.putManifest(endpoint, repository: repository, reference: tag, bytes: manifest.bytes, mediaType: manifest.mediaType)
-                summary.update { $0.bytesSent += Int64(manifest.bytes.count) }
-            }
-            progress.note("pushed repodata \(repository):latest and :\(time.value) listing \(held.count) of \(run.source.records.count) package file(s)")
+            _ = try await pushArtifact(artifact, memory: memory, tags: artifact.tags.map(\.value).reversed())
+            progress.note("pushed repodata \(repository):latest and :\(time.value) listing \(held.count) of \(run.source.records.count) package file(s)"
+                + (shards.isEmpty ? "" : ", \(tally.state.withLock { $0.pushed }) of \(shards.count) shard(s) new"))
         } catch {
             summary.fail("repodata \(repository): \(error)")
             progress.note("FAILED repodata \(repository): \(error)")
         }
     }
+
+    /// Whether the store holds every shard the index names (a published index must not name
+    /// shards the registry lacks).
+    private func shardsComplete(index: BlobDigest, _ shards: [CondaOCIArtifact]) async throws -> Bool {
+        let bytes = try await store.open(index).readAll(limit: StoreSubdir.maxDocument)
+        let parsed = try ShardIndex(compressed: bytes)
+        let held = Set(shards.compactMap { $0.tags.first?.value })
+        return Set(parsed.shards.values).isSubset(of: held)
+    }
+
+    /// Pushes an artifact's blobs (HEAD first) and its manifest under `tags` (default: its own),
+    /// unless the first tag already names the same manifest. Returns whether anything was pushed.
+    private func pushArtifact(_ artifact: CondaOCIArtifact, memory: [BlobDigest: [UInt8]], tags: [String]? = nil) async throws -> Bool {
+        let repository = artifact.path
+        let tags = tags ?? artifact.tags.map(\.value)
+        if memory.isEmpty, let first = tags.first,
+            let remote = try await client.manifestDigest(endpoint, repository: repository, reference: first),
+            remote.description == artifact.manifest.digest.description
+        {
+            return false
+        }
+        let store = self.store
+        var blobs: [(BlobDigest, Int64, RegistryClient.BlobContent)] = [(BlobDigest.of([UInt8]()), 0, .bytes([]))]
+        for layer in artifact.layers {
+            let digest = layer.digest
+            blobs.append((digest, layer.size, memory[digest].map { .bytes($0) } ?? .store({ try await store.open(digest) })))
+        }
+        for (digest, size, content) in blobs {
+            let result = try await client.pushBlob(
+                endpoint, repository: repository, digest: digest, size: size, content: content,
+                mountFrom: locations.elsewhere(digest, than: repository), chunkSize: options.chunkSize)
+            locations.note(digest, in: repository)
+            if case .uploaded(let sent) = result { summary.update { $0.bytesSent += sent } }
+        }
+        for tag in tags {
+            try await client.putManifest(endpoint, repository: repository, reference: tag, bytes: artifact.manifest.bytes, mediaType: artifact.manifest.mediaType)
+            summary.update { $0.bytesSent += Int64(artifact.manifest.bytes.count) }
+        }
+        return true
+    }
+}
+
+/// Shards pushed and failed, counted across concurrent pushes.
+final class ShardTally: Sendable {
+    let state = Mutex((pushed: 0, failures: [String]()))
 }
 
 /// Which repository of the registry this run saw each blob in, for cross-repository mounts.

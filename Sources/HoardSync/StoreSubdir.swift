@@ -1,6 +1,5 @@
 import Foundation
 import HoardConda
-import HoardHTTP
 import HoardOCI
 import HoardStore
 import NIOPosix
@@ -17,13 +16,6 @@ struct StoreSubdir: Sendable {
     let zst: (digest: BlobDigest, size: Int64)?
     let records: [String: PackageDigest]
     let stored: [String: (digest: BlobDigest, size: Int64)]
-
-    /// The creation time the OCI view gives this snapshot's repodata manifest: upstream's
-    /// Last-Modified, else when hoard fetched it.
-    var creationTime: CondaCreationTime {
-        let seconds = row.upstreamLastModified.flatMap(HTTPDate.parse) ?? row.fetchedAt
-        return CondaCreationTime(Date(timeIntervalSince1970: PackageUnit.validSeconds.contains(seconds) ? seconds : row.fetchedAt))
-    }
 
     /// Repodata larger than this is refused (conda-forge's largest is about 300 MB).
     static let maxDocument: Int64 = 1 << 30

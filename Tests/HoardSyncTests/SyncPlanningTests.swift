@@ -57,45 +57,26 @@ import Testing
 @Suite struct SubdirPlanTests {
     func digest(_ n: UInt8) -> BlobDigest { BlobDigest.of([n]) }
 
-    func subdir(records: [String: PackageDigest], stored: [String: (digest: BlobDigest, size: Int64)]) -> StoreSubdir {
-        let row = RepodataRow(channel: "ch", label: "", subdir: "noarch", name: "repodata.json", digest: digest(0), fetchedAt: 0, validatedAt: 0)
-        return StoreSubdir(
-            channel: "ch", subdir: "noarch", row: row, servedDigest: digest(0), servedSize: 1, zst: nil, records: records, stored: stored)
-    }
-
-    @Test func groupsFormatsUnderOneTagAndReportsWhatCannotBePublished() {
-        let records: [String: PackageDigest] = [
-            "a-1.0-0.conda": PackageDigest(sha256: digest(1), size: 10),
-            "a-1.0-0.tar.bz2": PackageDigest(sha256: digest(2), size: 20),
-            "_b-1.0+x-0.conda": PackageDigest(sha256: digest(3), size: 30),
-            "c-1.0-bad build.conda": PackageDigest(sha256: digest(4), size: 40),
-            "d-1.0-0.conda": PackageDigest(sha256: digest(5), size: 50),
-            "e-1.0-0.conda": PackageDigest(sha256: digest(6), size: 60),
-        ]
-        let stored: [String: (digest: BlobDigest, size: Int64)] = [
-            "a-1.0-0.conda": (digest(1), 10), "a-1.0-0.tar.bz2": (digest(2), 20), "_b-1.0+x-0.conda": (digest(3), 30),
-            "c-1.0-bad build.conda": (digest(4), 40),
-            "d-1.0-0.conda": (digest(9), 50),  // the store holds other bytes under this name
-        ]
-        let plan = SubdirPlan(subdir(records: records, stored: stored), options: SyncOptions(), published: [:])
-        #expect(plan.units.map(\.label) == ["ch/noarch/a:1.0-0", "ch/noarch/zzz_b:1.0__p__x-0"])
-        #expect(plan.units[0].archives.map(\.filename) == ["a-1.0-0.conda", "a-1.0-0.tar.bz2"])
-        #expect(plan.skipped.count == 2)
-        #expect(plan.skipped.contains { $0.contains("c-1.0-bad build.conda") })
-        #expect(plan.skipped.contains { $0.contains("d-1.0-0.conda") && $0.contains("not the one") })
-        #expect(plan.carried.isEmpty)  // e is neither stored nor published
-    }
-
-    @Test func publishedFilesTheStoreLacksAreCarriedAndFiltersLeaveThemListed() throws {
+    @Test func publishedFilesNoUnitCoversStayListedWhileTheirRecordIsUnchanged() {
         let records: [String: PackageDigest] = [
             "a-1.0-0.conda": PackageDigest(sha256: digest(1), size: 10),
             "b-2.0-0.conda": PackageDigest(sha256: digest(2), size: 20),
+            "c-3.0-0.conda": PackageDigest(sha256: digest(3), size: 30),
+            "_d-1.0+x-0.tar.bz2": PackageDigest(sha256: digest(4), size: 40),
         ]
-        var options = SyncOptions()
-        options.packages = [try PackageFilter(parsing: "a")]
-        let published = ["b-2.0-0.conda": PackageDigest(sha256: digest(2), size: 20)]
-        let plan = SubdirPlan(subdir(records: records, stored: ["a-1.0-0.conda": (digest(1), 10)]), options: options, published: published)
-        #expect(plan.units.map(\.label) == ["ch/noarch/a:1.0-0"])
-        #expect(plan.carried.keys.sorted() == ["b-2.0-0.conda"])
+        let published: [String: PackageDigest] = [
+            "a-1.0-0.conda": PackageDigest(sha256: digest(1), size: 10),  // re-published by a unit of this run
+            "b-2.0-0.conda": PackageDigest(sha256: digest(2), size: 20),  // left alone: carried
+            "c-3.0-0.conda": PackageDigest(sha256: digest(9), size: 30),  // upstream replaced it: not carried
+            "_d-1.0+x-0.tar.bz2": PackageDigest(sha256: digest(4), size: 40),
+            "gone-1.0-0.conda": PackageDigest(sha256: digest(5), size: 50),  // no longer in the repodata
+        ]
+        let carried = SubdirPlan.carried(
+            records: records, published: published, covered: ["ch/noarch/a:1.0-0"], channel: "ch", subdir: "noarch")
+        #expect(carried.keys.sorted() == ["_d-1.0+x-0.tar.bz2", "b-2.0-0.conda"])
+        let coveredToo = SubdirPlan.carried(
+            records: records, published: published, covered: ["ch/noarch/a:1.0-0", "ch/noarch/zzz_d:1.0__p__x-0"], channel: "ch",
+            subdir: "noarch")
+        #expect(coveredToo.keys.sorted() == ["b-2.0-0.conda"])
     }
 }

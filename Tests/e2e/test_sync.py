@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import msgpack
 import pytest
 import zstandard
 
@@ -56,9 +57,16 @@ def channel_files(channel_dir: Path) -> dict[tuple[str, str], dict]:
 
 
 def fill_store(hoard: Hoard, channel_dir: Path, only: set[str] | None = None) -> None:
-    """Pulls the repodata and every (or `only` these) package of the fixture through hoard."""
+    """Pulls the repodata, the shard index and every shard, and every (or `only` these) package
+    of the fixture through hoard."""
     for subdir in SUBDIRS:
         assert request(hoard.port, "GET", f"/fixture/{subdir}/repodata.json").status == 200
+        index = request(hoard.port, "GET", f"/fixture/{subdir}/repodata_shards.msgpack.zst")
+        assert index.status == 200, index.text
+        shards = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(index.body, max_output_size=1 << 24), raw=False)["shards"]
+        for digest in shards.values():
+            hexdigest = digest.hex() if isinstance(digest, bytes) else digest
+            assert request(hoard.port, "GET", f"/fixture/{subdir}/shards/{hexdigest}.msgpack.zst").status == 200
     for (subdir, filename) in channel_files(channel_dir):
         if only is None or filename in only:
             resp = request(hoard.port, "GET", f"/fixture/{subdir}/{filename}")
@@ -194,6 +202,17 @@ def test_sync_publishes_the_store_as_the_oci_view_does(filled_root: Path, regist
         ours = request(view.port, "GET", f"/v2/conda/fixture/{subdir}/repodata.json/manifests/latest", headers=ACCEPT)
         _, published = reader.published("mirror/fixture", subdir)
         assert published == ours.body  # complete mirror: the snapshot hoard serves, as is
+        # §1.5: the shard index is its third layer, and every shard it names is a tag of its own.
+        index_layer = json.loads(published)["layers"][2]
+        assert index_layer["mediaType"] == "application/vnd.conda.repodata.shards.v1+msgpack+zst"
+        index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(
+            reader.blob(f"mirror/fixture/{subdir}/repodata.json", index_layer["digest"]), max_output_size=1 << 24), raw=False)
+        for digest in index["shards"].values():
+            hexdigest = digest.hex() if isinstance(digest, bytes) else digest
+            shard = reader.manifest(f"mirror/fixture/{subdir}/repodata.json/shards", hexdigest)
+            assert shard is not None, hexdigest
+            mine = request(view.port, "GET", f"/v2/conda/fixture/{subdir}/repodata.json/shards/manifests/{hexdigest}", headers=ACCEPT)
+            assert mine.status == 200 and mine.body == shard[0]
         dated = json.loads(ours.body)["layers"][0]["annotations"]["creationTime"]
         assert reader.manifest(f"mirror/fixture/{subdir}/repodata.json", dated)[0] == ours.body
     view.stop()
