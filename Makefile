@@ -4,7 +4,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libzstd-dev libarchive-dev libsimdjson-dev libsqlite3-dev libcurl4-openssl-dev \
                 libssl-dev libcrypt-dev pkg-config zstd curl python3 python3-venv \
-                skopeo docker-registry apache2-utils
+                skopeo docker-registry apache2-utils nginx openssl
 VENV := Tests/e2e/.venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
