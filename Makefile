@@ -4,7 +4,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libzstd-dev libarchive-dev libsimdjson-dev libsqlite3-dev libcurl4-openssl-dev \
                 libssl-dev libcrypt-dev pkg-config zstd curl python3 python3-venv \
-                skopeo docker-registry apache2-utils chromium
+                skopeo docker-registry apache2-utils chromium nginx openssl
 VENV := Tests/e2e/.venv
 COI_VENV := Tests/e2e/.venv-coi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

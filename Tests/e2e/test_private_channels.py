@@ -325,6 +325,12 @@ def run_protected_channel(private_upstream, upstream, hoards, client_dirs, tmp_p
         assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         assert (prefix / "share" / "fx-secret" / "KEY").is_file()
         assert token not in done.stdout + done.stderr
+        # A reader's Basic credentials in the channel URL.
+        prefix = tmp_path / "conda-env-basic"
+        done = conda_create(CONDA_PYTHON, f"http://reader:{READER_PASSWORD}@127.0.0.1:{port}/priv", prefix, tmp_path / "conda-basic",
+                            ["fx-secret"])
+        assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert (prefix / "share" / "fx-secret" / "KEY").is_file()
 
     # The private package is in the store now; no other way leads to it.
     sha = package_record(private_channel_dir_of(private_upstream), "noarch", PRIVATE_PACKAGE)["sha256"]
