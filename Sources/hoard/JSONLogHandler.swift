@@ -1,4 +1,5 @@
 import Foundation
+import HoardHTTP
 import Logging
 
 /// Log lines for machines (`--log-format json`): one JSON object a line on stderr, with `time`
@@ -42,10 +43,13 @@ struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    /// A JSON string literal: quotes, backslashes and control characters escaped. Every string
+    /// of a line passes here, so here is the last line of defence for secrets, as in the text
+    /// format: a URL token or password that reached a message or a value is redacted (before
+    /// escaping, so the line stays valid JSON).
     static func string(_ text: String) -> String {
         var out = "\""
-        for scalar in text.unicodeScalars {
+        for scalar in SecretRedaction.redact(text).unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoardConfig
+import HoardHTTP
 import HoardServer
 import HoardStore
 import HoardUpstream
@@ -57,7 +58,11 @@ struct Status: AsyncParsableCommand {
         }
         let root = common.storeRoot(config)
         let layout = StoreLayout(root: root)
-        let store = try await ReadOnlyIndex(path: layout.indexPath, root: root).status()
+        var store = try await ReadOnlyIndex(path: layout.indexPath, root: root).status()
+        // The index keeps the URL each document came from as fetched (a `/t/<TOKEN>/` included).
+        for position in store.documents.indices {
+            store.documents[position].upstreamURL = store.documents[position].upstreamURL.map(SecretRedaction.redact)
+        }
         var targets: [(name: String, kind: String, url: String)] = []
         if !noUpstreamCheck {
             var settings = ServerSettings()
@@ -107,7 +112,8 @@ struct Status: AsyncParsableCommand {
     /// One upstream's answer to a cheap request: a channel is healthy on 2xx/3xx, a registry's
     /// `/v2/` also on 401 (it answers, and wants credentials).
     static func check(_ target: (name: String, kind: String, url: String), http: HTTPUpstream) async -> UpstreamHealth {
-        var health = UpstreamHealth(name: target.name, kind: target.kind, url: target.url, healthy: false)
+        // The URL and the error are shown (text and JSON): never with a `/t/<TOKEN>/` or a password.
+        var health = UpstreamHealth(name: target.name, kind: target.kind, url: SecretRedaction.redact(target.url), healthy: false)
         let started = ContinuousClock.now
         do {
             let method: HTTPMethod = target.url.hasSuffix("/v2/") ? .GET : .HEAD
@@ -118,7 +124,7 @@ struct Status: AsyncParsableCommand {
             health.healthy = (200..<400).contains(response.status) || (target.url.hasSuffix("/v2/") && response.status == 401)
             if !health.healthy { health.error = "HTTP \(response.status)" }
         } catch {
-            health.error = "\(error)"
+            health.error = SecretRedaction.redact("\(error)")
         }
         return health
     }

@@ -159,7 +159,8 @@ def assert_no_secrets(texts: dict[str, str], secrets: list[str]) -> None:
 
 # ---- upstream credentials ----------------------------------------------------------------------
 
-def test_pulls_through_upstreams_with_credentials_from_every_source(secured_upstreams, hoards, client_dirs, tmp_path):
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_pulls_through_upstreams_with_credentials_from_every_source(secured_upstreams, hoards, client_dirs, tmp_path, log_format):
     ports = secured_upstreams
     auth_file = tmp_path / "hoard-auth.json"
     auth_file.write_text(json.dumps({f"127.0.0.1:{ports['bearer']}": {"BearerToken": UPSTREAM_BEARER}}))
@@ -189,8 +190,9 @@ def test_pulls_through_upstreams_with_credentials_from_every_source(secured_upst
         [channels.wrong-netrc]
         url = "http://127.0.0.1:{ports['config']}/chan"
         """)
-    hoard = hoards(config, {"E2E_UPSTREAM_PASSWORD": CONFIG_PASSWORD, "E2E_WRONG_PASSWORD": "wrongPassw0rd-zz",
-                            "RATTLER_AUTH_FILE": str(auth_file), "NETRC": str(netrc), "HOME": str(tmp_path)})
+    env = {"E2E_UPSTREAM_PASSWORD": CONFIG_PASSWORD, "E2E_WRONG_PASSWORD": "wrongPassw0rd-zz",
+           "RATTLER_AUTH_FILE": str(auth_file), "NETRC": str(netrc), "HOME": str(tmp_path)}
+    hoard = hoards(config, env, ("--log-format", log_format))
 
     for channel in ("via-config", "via-token", "via-rattler-auth-file", "via-netrc"):
         prefix, cache = client_dirs()
@@ -211,10 +213,32 @@ def test_pulls_through_upstreams_with_credentials_from_every_source(secured_upst
         result = run_client(hoard.channel_url(channel), prefix, cache, ["fx-app"], max_retries=0)
         assert not result.ok and "502" in result.stderr, result.describe()
 
+    # The web page shows each channel's upstream, redacted; its listings too.
+    page = request(hoard.port, "GET", "/")
+    assert page.status == 200 and "/t/&lt;redacted&gt;/chan" in page.text, page.text[:2000]
+    bodies["web /"] = page.text
+    bodies["web listing"] = request(hoard.port, "GET", "/?channel=via-token&subdir=noarch").text
+    # hoard status, text and JSON: upstream URLs (a userinfo password too) and errors redacted.
+    config_path = hoard.extra_args[hoard.extra_args.index("--config") + 1]
+    with_password = f"http://cfguser:{CONFIG_PASSWORD}@127.0.0.1:{ports['config']}/chan"
+    for fmt in ((), ("--json",)):
+        status = subprocess.run([str(hoard.binary), "status", "--root", str(hoard.root), "--config", config_path,
+                                 "--log-format", log_format, "--upstream", f"userinfo={with_password}", *fmt],
+                                capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+        assert status.returncode in (0, 1) and "via-token" in status.stdout, status.stderr
+        assert "/t/<redacted>/chan" in status.stdout and "cfguser:<redacted>@" in status.stdout, status.stdout
+        if fmt:
+            assert {u["name"] for u in json.loads(status.stdout)["upstreams"]} >= {"via-token", "userinfo"}
+        bodies[f"hoard status {fmt}"] = status.stdout + status.stderr
+
     hoard.stop()
-    assert_no_secrets({"hoard log": hoard.log_text(), **bodies},
+    log = hoard.log_text()
+    assert_no_secrets({"hoard log": log, **bodies},
                       [UPSTREAM_TOKEN, UPSTREAM_BEARER, CONFIG_PASSWORD, NETRC_PASSWORD, "wrongPassw0rd-zz"])
-    assert "/t/<redacted>/chan" in hoard.log_text()
+    assert "/t/<redacted>/chan" in log
+    if log_format == "json":
+        lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+        assert any(line.get("label") == "hoard.access" for line in lines), "no access-log line in the JSON log"
 
 
 # ---- a protected channel -------------------------------------------------------------------------

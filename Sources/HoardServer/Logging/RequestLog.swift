@@ -1,3 +1,4 @@
+import HoardHTTP
 import HoardUpstream
 import Logging
 
@@ -41,11 +42,9 @@ struct RequestLog: Sendable {
         (seconds * 1_000_000).rounded() / 1000
     }
 
-    /// The path as logged: a `/t/<token>/` prefix (a credential in the URL) is not written out.
+    /// The path as logged: a `/t/<token>/` segment anywhere, or userinfo with a password (a
+    /// credential in the URL), is not written out.
     static func redacted(_ path: String) -> String {
-        guard path.hasPrefix("/t/") else { return path }
-        let rest = path.dropFirst(3)
-        guard let slash = rest.firstIndex(of: "/") else { return "/t/<redacted>" }
-        return "/t/<redacted>" + rest[slash...]
+        SecretRedaction.redact(path)
     }
 }
