@@ -171,11 +171,12 @@ public struct HoardApplication: Sendable {
         accessLogger.logLevel = logger.logLevel
         let requestLog = RequestLog(metrics: metrics, logger: settings.accessLog ? accessLogger : nil)
         // The page at `/` lists from the record maps the package checks keep (one per snapshot).
-        let web = WebFront(
+        var web = WebFront(
             store: store, channels: conda.channels, documents: documents,
             listings: PackageListings(expectations: expectations, worker: worker),
-            registries: settings.registries.map { RegistryView(name: $0.name, url: $0.endpoint.description) },
+            registries: settings.registries.map { RegistryView(name: $0.name, url: SecretRedaction.redact($0.endpoint.description)) },
             maxSize: settings.maxSize, library: try WebTemplates.library())
+        web.access = access
         let fastPath = hot.map {
             FastPathHandler.Shared(
                 table: $0, dates: FastDate(), serverName: "hoard/\(HoardVersion.string)",

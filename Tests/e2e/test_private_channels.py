@@ -379,6 +379,27 @@ def run_protected_channel(private_upstream, upstream, hoards, client_dirs, tmp_p
     assert mount.status == 202, mount.status
     assert request(port, "GET", f"/v2/team/stash/blobs/sha256:{sha}", {"Authorization": basic("pusher", PUSHER_PASSWORD)}).status == 404
 
+    # The web page: a protected channel is a name marked protected, listed only to its readers.
+    assert request(port, "GET", "/pub/noarch/fx-lib-1.0-0.conda").status == 200  # pub holds a package too
+    overview = request(port, "GET", "/")
+    assert overview.status == 200 and "(protected)" in overview.text and 'id="channel-priv"' in overview.text
+    assert "channel=priv" not in overview.text and "fx-secret" not in overview.text
+    assert private_upstream.url not in overview.text, "a protected channel's upstream is shown to anyone"
+    assert "channel=pub" in overview.text
+    bodies["web /"] = overview.text
+    for headers in ({}, {"Authorization": f"Bearer {wrong}"}, {"Authorization": basic("reader", "nope")}):
+        resp = request(port, "GET", "/?channel=priv&subdir=noarch", headers)
+        assert resp.status == 401 and "fx-secret" not in resp.text, (headers, resp.status)
+        assert resp.header("www-authenticate") == 'Basic realm="hoard channel priv", charset="UTF-8"'
+        bodies[f"web listing {headers}"] = resp.text
+    for path, headers in (("/?channel=priv&subdir=noarch", {"Authorization": f"Bearer {token}"}),
+                          (f"/t/{token}/?channel=priv&subdir=noarch", {}),
+                          ("/?channel=priv&subdir=noarch", {"Authorization": basic("reader", READER_PASSWORD)})):
+        resp = request(port, "GET", path, headers)
+        assert resp.status == 200 and "fx-secret" in resp.text, (path, resp.status)
+    granted_page = request(port, "GET", "/", {"Authorization": f"Bearer {token}"})
+    assert "channel=priv" in granted_page.text and "(protected)" in granted_page.text
+
     # Revoked while hoard runs: refused at once.
     listed = hoard_cli(hoard, "token", "list", "--channel", "priv")
     assert listed.returncode == 0 and token not in listed.stdout, listed.stdout

@@ -58,8 +58,8 @@ struct HoardRouter {
         // The web page: exactly `/` (its views are query parameters, so it takes no path a
         // channel could have); `//` and the like stay the unknown-channel answer.
         let webGroup = router.group().add(middleware: RawPathGuard(served: served) { $0 == "/" })
-        route(webGroup, ["/"]) { [web] request, _ in
-            try await web.respond(to: request)
+        route(webGroup, ["/"]) { [web] request, context in
+            try await web.respond(to: request, pathToken: context.channelToken, client: context.clientAddress)
         }
 
         // Everything else: a configured channel, or the unknown-channel answer (CondaFront checks

@@ -1,5 +1,6 @@
 import Foundation
 import HoardConda
+import HoardHTTP
 import HoardStore
 import Hummingbird
 import Mustache
@@ -8,6 +9,11 @@ import Mustache
 /// a query it shows the store's figures, the channels with their subdirs and the OCI
 /// repositories; with `?channel=…&subdir=…` one subdir's packages from the repodata hoard holds,
 /// searchable by name and paged. It never asks an upstream: it shows what is cached.
+///
+/// A protected channel (issue 11) is checked as the conda front checks it (`ChannelAccess`: the
+/// `/t/<TOKEN>/` prefix, Bearer, Basic): its listing answers 401 with the same challenge, and the
+/// overview shows it as a name marked protected, without upstream or subdirs, to a visitor whose
+/// credentials do not grant it. Upstream URLs are shown redacted (`SecretRedaction`).
 struct WebFront: Sendable {
     let store: Store
     let channels: [String: CondaChannel]
@@ -16,14 +22,21 @@ struct WebFront: Sendable {
     let registries: [RegistryView]
     let maxSize: ByteSize?
     let library: MustacheLibrary
+    /// Who may read which channel (nil: every channel is open).
+    var access: ChannelAccess? = nil
 
     /// At most this many OCI repositories and tags per repository are listed on the page.
     static let maxRepositories = 200
     static let maxTags = 20
 
-    func respond(to request: Request) async throws -> Response {
+    /// `pathToken` and `client` as for `CondaFront.respond`.
+    func respond(to request: Request, pathToken: String? = nil, client: String = "unknown") async throws -> Response {
         guard request.method == .get || request.method == .head else { throw MethodNotAllowed(allow: "GET, HEAD") }
         let query = WebQuery(query: request.uri.query)
+        if let channelName = query.channel, channels[channelName] != nil {
+            // Before anything about the channel is read: 401 with the conda front's challenge.
+            try await access?.authorize(channel: channelName, request: request, pathToken: pathToken, client: client)
+        }
         var view = PageView(version: HoardVersion.string)
         var status = HTTPResponse.Status.ok
         var timing: String?
@@ -44,7 +57,7 @@ struct WebFront: Sendable {
             }
         }
         if view.listing == nil {
-            try await overview(into: &view)
+            try await overview(into: &view, readable: try await readableChannels(request: request, pathToken: pathToken, client: client))
         }
         let html = library.render(view, withTemplate: "page") ?? ""
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
@@ -57,7 +70,20 @@ struct WebFront: Sendable {
 
     // MARK: Overview
 
-    private func overview(into view: inout PageView) async throws {
+    /// The protected channels the request's credentials grant (open channels are not listed).
+    /// Malformed credentials grant nothing here: the overview stays viewable.
+    private func readableChannels(request: Request, pathToken: String?, client: String) async throws -> Set<String> {
+        guard let access, !access.protectedChannels.isEmpty,
+            let presented = try? ChannelAccess.presented(pathToken: pathToken, authorization: request.headers[.authorization])
+        else { return [] }
+        var readable: Set<String> = []
+        for name in access.protectedChannels where await access.check(presented, channel: name, client: client) == .granted {
+            readable.insert(name)
+        }
+        return readable
+    }
+
+    private func overview(into view: inout PageView, readable: Set<String>) async throws {
         let (blobs, bytes) = try await store.totals()
         let held = try await store.index.condaSubdirSummaries()
         view.stats = StatsView(
@@ -67,6 +93,11 @@ struct WebFront: Sendable {
             maxSize: maxSize.map { WebFormat.bytes($0.bytes) },
             root: store.layout.root)
         for channel in channels.values.sorted(by: { $0.name < $1.name }) {
+            let isProtected = access?.isProtected(channel.name) ?? false
+            if isProtected && !readable.contains(channel.name) {
+                view.channels.append(ChannelView(name: channel.name, upstream: nil, isProtected: true, locked: true, subdirs: [], hasSubdirs: false))
+                continue
+            }
             var rows: [String: (label: String, subdir: String, repodata: Bool, files: Int, bytes: Int64)] = [:]
             for (label, subdir) in try await store.index.repodataSubdirs(channel: channel.name, document: DocumentKind.repodata.rawValue) {
                 rows[label + "/" + subdir] = (label, subdir, true, 0, 0)
@@ -85,7 +116,9 @@ struct WebFront: Sendable {
                     display: Self.path(label: row.label, subdir: row.subdir), href: query.href, hasRepodata: row.repodata,
                     files: WebFormat.count(row.files), bytes: WebFormat.bytes(row.bytes))
             }
-            view.channels.append(ChannelView(name: channel.name, upstream: channel.upstream, subdirs: subdirs, hasSubdirs: !subdirs.isEmpty))
+            view.channels.append(ChannelView(
+                name: channel.name, upstream: SecretRedaction.redact(channel.upstream), isProtected: isProtected, locked: false,
+                subdirs: subdirs, hasSubdirs: !subdirs.isEmpty))
         }
         let names = try await store.index.ociRepositories()
         var repositories: [RepositoryView] = []

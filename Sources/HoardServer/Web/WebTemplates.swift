@@ -68,7 +68,9 @@ enum WebTemplates {
         <section id="channels">
         <h2>Channels</h2>
         {{#channels}}
-        <h3 id="channel-{{name}}">{{name}}</h3>
+        <h3 id="channel-{{name}}">{{name}}{{#isProtected}} <span class="protected">(protected)</span>{{/isProtected}}</h3>
+        {{#locked}}<p class="absent">Protected: send this channel's credentials (a token as <code>/t/&lt;TOKEN&gt;/</code> or <code>Authorization: Bearer</code>, or a reader's Basic credentials) to see it.</p>{{/locked}}
+        {{^locked}}
         <p class="muted">from <code>{{upstream}}</code></p>
         {{#hasSubdirs}}
         <table>
@@ -86,6 +88,7 @@ enum WebTemplates {
         </table>
         {{/hasSubdirs}}
         {{^hasSubdirs}}<p class="absent">Nothing fetched yet: point a client at <code>/{{name}}</code>.</p>{{/hasSubdirs}}
+        {{/locked}}
         {{/channels}}
         </section>
         """

@@ -24,7 +24,11 @@ struct StatsView {
 
 struct ChannelView {
     let name: String
-    let upstream: String
+    /// Redacted; nil for a protected channel the visitor may not read.
+    let upstream: String?
+    let isProtected: Bool
+    /// Protected and not granted to this visitor: no upstream, no subdirs.
+    let locked: Bool
     let subdirs: [SubdirView]
     let hasSubdirs: Bool
 }
