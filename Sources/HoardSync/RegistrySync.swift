@@ -52,12 +52,16 @@ public struct RegistrySync: Sendable {
     }
 
     public func run() async throws -> SyncSummary {
-        let subdirs = try await store.index.repodataSubdirs().filter { options.wants(channel: $0.channel, subdir: $0.subdir) }
+        let held = try await store.index.repodataSubdirs()
+        let protectedSkipped = Set(held.map(\.channel).filter { options.skipsProtected($0) }).sorted()
+        for channel in protectedSkipped { summary.skipProtected(channel) }
+        let subdirs = held.filter { options.wants(channel: $0.channel, subdir: $0.subdir) }
         guard !subdirs.isEmpty else {
             throw SyncError.nothingToSync(
                 "the store holds no repodata for "
                     + (options.channels.isEmpty ? "any channel" : "channel(s) \(options.channels.joined(separator: ", "))")
                     + (options.subdirs.isEmpty ? "" : " in subdir(s) \(options.subdirs.joined(separator: ", "))")
+                    + (protectedSkipped.isEmpty ? "" : " but the protected channel(s) \(protectedSkipped.joined(separator: ", ")) (name them with --channel to publish them)")
                     + "; serve the channel (or run hoard mirror) first so hoard has something to publish")
         }
         var runs: [SubdirRun] = []

@@ -22,11 +22,24 @@ public struct SyncOptions: Sendable {
     public var jobs = 4
     /// Blobs larger than this are uploaded in chunks of this size.
     public var chunkSize: Int64 = 64 << 20
+    /// Channels protected on the conda front (`readers` or `private = true`): published only
+    /// when named in `channels`, never by the "every channel" default (a registry may be public).
+    public var protectedChannels: Set<String> = []
 
     public init() {}
 
     func wants(channel: String, subdir: String) -> Bool {
-        (channels.isEmpty || channels.contains(channel)) && (subdirs.isEmpty || subdirs.contains(subdir))
+        !skipsProtected(channel) && (channels.isEmpty || channels.contains(channel)) && (subdirs.isEmpty || subdirs.contains(subdir))
+    }
+
+    /// Whether `channel` is left out because it is protected and was not named.
+    public func skipsProtected(_ channel: String) -> Bool {
+        protectedChannels.contains(channel) && !channels.contains(channel)
+    }
+
+    /// The protected channels named explicitly (published: the registry must be access-controlled).
+    public var namedProtectedChannels: [String] {
+        channels.filter { protectedChannels.contains($0) }.sorted()
     }
 
     func wants(name: String, version: String) -> Bool {

@@ -39,6 +39,13 @@ public final class SyncSummary: Sendable {
         }
     }
 
+    /// A protected channel left out of the run (not a package: the counts stay as they are).
+    func skipProtected(_ channel: String) {
+        state.withLock {
+            $0.skips.append("channel \(channel) is protected and was not published (name it with --channel \(channel) to publish it to an access-controlled registry)")
+        }
+    }
+
     func skip(_ what: String) {
         state.withLock {
             $0.counts.skipped += 1

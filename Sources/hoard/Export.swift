@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HoardCondaOCI
+import HoardConfig
 import HoardStore
 import NIOPosix
 
@@ -23,7 +24,7 @@ struct Export: AsyncParsableCommand {
     @Option(name: .long, help: "The tar file to write (replaced when complete).")
     var output: String
 
-    @Option(name: .long, help: "A channel to export (repeatable). Default: every channel the store holds.")
+    @Option(name: .long, help: "A channel to export (repeatable). Default: every channel the store holds, except protected ones (which must be named).")
     var channel: [String] = []
 
     func run() async throws {
@@ -31,13 +32,39 @@ struct Export: AsyncParsableCommand {
         let logger = try common.makeLogger(config)
         let store = try await common.openStore(config, logger: logger)
         // Extraction, compression and the tar's file writes block: NIO's shared thread pool.
-        let exporter = LayoutExporter(artifacts: StoreArtifacts(store: store, worker: .singleton))
+        let artifacts = StoreArtifacts(store: store, worker: .singleton)
+        let exporter = LayoutExporter(artifacts: artifacts)
+        // Protected channels (issue 11) leave hoard's access control in an archive: exported
+        // only when named, with a warning; the default leaves them out and says so.
+        let protected = Set(config.channels.filter(\.isProtected).map(\.name))
+        var channels = channel
+        var skippedProtected: [String] = []
+        if channels.isEmpty && !protected.isEmpty {
+            let held = try await artifacts.channels()
+            skippedProtected = held.filter { protected.contains($0) }.sorted()
+            channels = held.filter { !protected.contains($0) }
+            guard !channels.isEmpty else {
+                throw ValidationError("""
+                    nothing to export: every channel the store holds is protected (\(skippedProtected.joined(separator: ", "))); \
+                    name one with --channel to export it
+                    """)
+            }
+        }
+        let named = channel.filter { protected.contains($0) }.sorted()
+        if !named.isEmpty {
+            FileHandle.standardError.write(Data("""
+                hoard export: warning: exporting protected channel(s) \(named.joined(separator: ", ")): \
+                keep \(output) (and any registry it is loaded into) access-controlled
+
+                """.utf8))
+        }
         let summary: LayoutExportSummary
         do {
-            summary = try await exporter.export(channels: channel, to: output) { logger.debug("\($0)") }
+            summary = try await exporter.export(channels: channels, to: output) { logger.debug("\($0)") }
         } catch let error as LayoutError {
             throw ValidationError(error.description)
         }
+        for name in skippedProtected { print("skipped protected channel \(name) (name it with --channel \(name) to export it)") }
         for skip in summary.skipped { print("skipped \(skip)") }
         for tag in summary.partial { print("partial \(tag): the repodata lists another archive format the store lacks") }
         print("""

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HoardConfig
 import HoardOCI
 import HoardStore
 import HoardSync
@@ -31,7 +32,7 @@ struct Sync: AsyncParsableCommand {
     @Option(name: .long, help: "shallow (default): compare with the inventory at repodata.json:latest; deep: check every tag and blob, repair what is missing.")
     var mode: String = "shallow"
 
-    @Option(name: .long, help: "A channel to sync (repeatable). Default: every channel the store holds.")
+    @Option(name: .long, help: "A channel to sync (repeatable). Default: every channel the store holds, except protected ones (which must be named).")
     var channel: [String] = []
 
     @Option(name: .long, help: "A subdir to sync (repeatable). Default: every subdir the store holds.")
@@ -65,6 +66,7 @@ struct Sync: AsyncParsableCommand {
         var options = SyncOptions()
         options.mode = SyncOptions.Mode(rawValue: mode) ?? .shallow
         options.channels = channel
+        options.protectedChannels = Set(config.channels.filter(\.isProtected).map(\.name))
         options.subdirs = subdir
         options.dryRun = dryRun
         options.jobs = jobs
@@ -87,6 +89,14 @@ struct Sync: AsyncParsableCommand {
         do { credentials = try UpstreamCredentials.load() } catch { throw ValidationError("registry credentials: \(error)") }
         let http = HTTPUpstream(timeout: config.upstreamTimeout ?? .seconds(60), maxConcurrent: jobs * 2 + 4, logger: logger)
         let client = RegistryClient(http: http, credentials: credentials)
+        if registry != nil, !options.namedProtectedChannels.isEmpty {
+            // Once per run: publishing a protected channel copies it out of hoard's access control.
+            FileHandle.standardError.write(Data("""
+                hoard sync: warning: publishing protected channel(s) \(options.namedProtectedChannels.joined(separator: ", ")): \
+                \(endpoint) must be access-controlled, or their packages become readable by anyone who reaches it
+
+                """.utf8))
+        }
         let store = try await common.openStore(config, logger: logger)
         let progress = SyncProgress()
         let summary: SyncSummary

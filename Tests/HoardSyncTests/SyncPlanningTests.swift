@@ -80,3 +80,25 @@ import Testing
         #expect(coveredToo.keys.sorted() == ["b-2.0-0.conda"])
     }
 }
+
+/// Protected channels (issue 11) are never published by the "every channel" default.
+@Suite struct ProtectedChannelSelectionTests {
+    @Test func leftOutUnlessNamed() {
+        var options = SyncOptions()
+        options.protectedChannels = ["priv"]
+        #expect(options.wants(channel: "pub", subdir: "noarch"))
+        #expect(!options.wants(channel: "priv", subdir: "noarch"))
+        #expect(options.skipsProtected("priv") && !options.skipsProtected("pub"))
+        #expect(options.namedProtectedChannels.isEmpty)
+    }
+
+    @Test func publishedWhenNamed() {
+        var options = SyncOptions()
+        options.protectedChannels = ["priv", "other"]
+        options.channels = ["priv", "pub"]
+        #expect(options.wants(channel: "priv", subdir: "noarch"))
+        #expect(options.wants(channel: "pub", subdir: "linux-64"))
+        #expect(!options.wants(channel: "other", subdir: "noarch"))
+        #expect(options.namedProtectedChannels == ["priv"])
+    }
+}

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import textwrap
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from fixture_channel import FX_APP_BANNER, package_record
 from hoard import Hoard, free_port, request
 from rattler_client import run_client
 from upstream import Upstream
+import registry as reg
 
 HERE = Path(__file__).resolve().parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -412,6 +414,45 @@ def run_protected_channel(private_upstream, upstream, hoards, client_dirs, tmp_p
     bodies["/metrics"] = request(port, "GET", "/metrics").text
     hoard.stop()
     assert_no_secrets({"hoard log": hoard.log_text(), "token create stderr": issued.stderr, **bodies}, secrets)
+
+    # hoard export leaves the protected channel out unless it is named (then it warns).
+    config_path = hoard.extra_args[hoard.extra_args.index("--config") + 1]
+    def export(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+        out = tmp_path / f"export-{len(args)}.tar"
+        done = subprocess.run([str(hoard.binary), "export", "--root", str(hoard.root), "--config", config_path,
+                               "--output", str(out), *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        with tarfile.open(out) as tar:
+            index = json.load(tar.extractfile("index.json"))
+        return done, {m["annotations"]["org.opencontainers.image.ref.name"].split("/")[0] for m in index["manifests"]}
+    done, channels = export()
+    assert channels == {"pub"}, channels
+    assert "skipped protected channel priv" in done.stdout and "warning" not in done.stderr, done.stdout
+    done, channels = export("--channel", "priv", "--channel", "pub")
+    assert channels == {"priv", "pub"}, channels
+    assert done.stderr.count("warning: exporting protected channel(s) priv") == 1, done.stderr
+
+    # hoard sync likewise: priv is published only when named, with one warning.
+    if reg.available():
+        registry = reg.DockerRegistry(tmp_path / "registry").start()
+        try:
+            def sync(*args: str) -> subprocess.CompletedProcess:
+                return subprocess.run([str(hoard.binary), "sync", "--root", str(hoard.root), "--config", config_path,
+                                       "--registry", f"http://127.0.0.1:{registry.port}/mirror", *args],
+                                      capture_output=True, text=True, timeout=120)
+            def catalog() -> set[str]:
+                resp = request(registry.port, "GET", "/v2/_catalog")
+                return {name.split("/")[1] for name in json.loads(resp.body)["repositories"]}
+            done = sync()
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "channel priv is protected and was not published" in done.stdout and "warning" not in done.stderr
+            assert catalog() == {"pub"}
+            done = sync("--channel", "priv")
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert done.stderr.count("warning: publishing protected channel(s) priv") == 1, done.stderr
+            assert catalog() == {"pub", "priv"}
+        finally:
+            registry.stop()
 
 
 def private_channel_dir_of(server: Upstream) -> Path:
