@@ -306,3 +306,32 @@ def test_real_conda_installs_offline(hoards, upstream, client_dirs, tmp_path, so
     assert missing.returncode != 0 and ("packagesnotfound" in text or "not available" in text or "nothing provides" in text
                                         or "cannot be installed" in text or "no candidates" in text), text[-3000:]
     assert "httperror" not in text and "download" not in text.replace("downloading and extracting", ""), text[-3000:]
+
+
+def test_offline_oci_view_serves_the_filtered_repodata(hoards, upstream, client_dirs, tmp_path):
+    """The OCI mirror view (`/v2/conda/...`) describes the repodata the conda front serves
+    offline: filtered to the stored packages, byte for byte, so an oci:// client never resolves
+    to a package the store lacks (and no shard index naming missing packages is listed)."""
+    root = tmp_path / "hoard-root"
+    fill(hoards, upstream, client_dirs, root)
+    upstream.clear_log()
+    offline = hoards({"fixture": upstream.url}, "--offline", root=root)
+    accept = {"Accept": "application/vnd.oci.image.manifest.v1+json"}
+    for subdir in SUBDIRS:
+        conda_json = request(offline.port, "GET", f"/fixture/{subdir}/repodata.json")
+        assert conda_json.status == 200, conda_json.text
+        resp = request(offline.port, "GET", f"/v2/conda/fixture/{subdir}/repodata.json/manifests/latest", accept)
+        assert resp.status == 200, (subdir, resp.status, resp.text)
+        manifest = json.loads(resp.body)
+        titles = {layer["annotations"]["org.opencontainers.image.title"]: layer for layer in manifest["layers"]}
+        layer = titles["repodata.json"]
+        blob = request(offline.port, "GET", f"/v2/conda/fixture/{subdir}/repodata.json/blobs/{layer['digest']}")
+        assert blob.status == 200, (subdir, blob.status, blob.text)
+        assert blob.body == conda_json.body, f"{subdir}: the OCI view's repodata differs from the conda front's"
+        expected = {name for name, sub in FILLED.items() if sub == subdir}
+        assert files(json.loads(blob.body)) == expected, subdir
+        assert SHARD_INDEX not in titles, f"{subdir}: a shard index layer offline names packages the store lacks"
+        if "repodata.json.zst" in titles:
+            zst = request(offline.port, "GET", f"/v2/conda/fixture/{subdir}/repodata.json/blobs/{titles['repodata.json.zst']['digest']}")
+            assert zst.status == 200 and unzst(zst.body) == conda_json.body, subdir
+    assert upstream.requests == [], f"offline hoard contacted the upstream: {[(r.method, r.path) for r in upstream.requests]}"

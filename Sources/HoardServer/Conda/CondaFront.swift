@@ -104,6 +104,17 @@ struct CondaFront: Sendable {
         }
     }
 
+    /// The repodata.json snapshot this front serves for `key` (filtered offline; made from the
+    /// stored shards when hoard holds only those): the OCI mirror view describes this one, so an
+    /// `oci://` client resolves against exactly what a conda client sees.
+    func servedRepodataSnapshot(_ key: DocumentKey, channel: CondaChannel) async throws -> DocumentSnapshot {
+        do {
+            return try await derived.served(try await documents.snapshot(key, channel: channel))
+        } catch let miss as OfflineMiss where derived.filtering {
+            return try await repodataFromShards(key, miss: miss)
+        }
+    }
+
     private func repodataFromShards(_ key: DocumentKey, miss: OfflineMiss) async throws -> DocumentSnapshot {
         let indexKey = DocumentKey(channel: key.channel, label: key.label, subdir: key.subdir, kind: .shardIndex)
         guard let index = try? await documents.cached(indexKey) else { throw miss }

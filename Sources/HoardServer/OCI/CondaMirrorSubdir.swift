@@ -16,15 +16,20 @@ struct CondaMirrorSubdir {
 
     private var conda: CondaFront { mirror.conda }
 
+    /// The repodata the conda front serves for the subdir: offline, filtered to the packages the
+    /// store holds (`DerivedRepodata`), so an `oci://` client never resolves to a missing package.
     private func snapshot() async throws -> DocumentSnapshot {
         let key = DocumentKey(channel: channel.name, label: "", subdir: path.subdir.rawValue, kind: .repodata)
-        return try await conda.documents.snapshot(key, channel: channel)
+        return try await conda.servedRepodataSnapshot(key, channel: channel)
     }
 
     /// The subdir's shard index as the conda front serves it; nil when the channel has none
     /// (upstream said not found). Any other failure is thrown: a repodata manifest without the
-    /// layer would change digest once the index is back.
+    /// layer would change digest once the index is back. Offline with filtered repodata there
+    /// is none: upstream's names packages the store lacks, and the conda front's generated one
+    /// lives in memory only; clients read the filtered repodata.json layer instead.
     private func shardIndex() async throws -> DocumentSnapshot? {
+        if conda.derived.filtering { return nil }
         let key = DocumentKey(channel: channel.name, label: "", subdir: path.subdir.rawValue, kind: .shardIndex)
         do {
             return try await conda.documents.snapshot(key, channel: channel)
