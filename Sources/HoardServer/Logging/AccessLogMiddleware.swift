@@ -6,14 +6,17 @@ import Synchronization
 /// The outermost middleware: binds a `RequestNotes` for the request (fronts note hit or miss,
 /// upstream time), and once the response body has gone out (or failed) hands status, bytes and
 /// duration to the `RequestLog`.
-struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = HoardRequestContext
     let log: RequestLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let notes = RequestNotes()
         let method = request.method.rawValue
-        let path = request.uri.path
+        // A conda token prefix was taken off before routing (TokenPrefix.swift): log that one was
+        // sent, as the client sent the path, without the token.
+        let path = context.channelToken == nil ? request.uri.path : "/t/<redacted>" + request.uri.path
         let log = self.log
         @Sendable func finish(status: Int, bytes: Int) {
             log.finished(
