@@ -1,3 +1,4 @@
+import HoardHTTP
 import HoardDigest
 import HoardStore
 
@@ -63,10 +64,19 @@ extension StoreIndexDocument.Document {
     init(_ row: RepodataRow) {
         self.init(
             label: row.label, subdir: row.subdir, name: row.name, digest: row.digest.hex, served_digest: row.servedDigest?.hex,
-            zst_digest: row.zstDigest?.hex, upstream_url: row.upstreamURL, upstream_etag: row.upstreamETag,
+            zst_digest: row.zstDigest?.hex, upstream_url: Self.withoutSecret(row.upstreamURL), upstream_etag: row.upstreamETag,
             upstream_last_modified: row.upstreamLastModified, upstream_cache_control: row.upstreamCacheControl,
-            upstream_base_url: row.upstreamBaseURL, upstream_shards_base_url: row.upstreamShardsBaseURL, fetched_at: row.fetchedAt,
+            upstream_base_url: Self.withoutSecret(row.upstreamBaseURL),
+            upstream_shards_base_url: Self.withoutSecret(row.upstreamShardsBaseURL), fetched_at: row.fetchedAt,
             validated_at: row.validatedAt)
+    }
+
+    /// An archive travels (to an air-gapped site, say): an upstream URL carrying a credential
+    /// (`/t/TOKEN/`, `user:password@`) is left out rather than shipped. Without it the importing
+    /// hoard uses its channel's configured URL; its first revalidation is a full fetch, not a 304.
+    static func withoutSecret(_ url: String?) -> String? {
+        guard let url, SecretRedaction.redact(url) == url else { return nil }
+        return url
     }
 
     func row(channel: String) -> RepodataRow? {

@@ -30,13 +30,23 @@ final class HoardProcess: @unchecked Sendable {
         process.standardError = errors
         process.standardOutput = output
         if let stdin { process.standardInput = stdin }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.captured.append(data) }
-        }
         try process.run()
+        // stderr is read on a thread of its own until EOF, not with `readabilityHandler`: that
+        // handler's dispatch source could still be draining when the pipe closed, which crashed
+        // the test process in libdispatch (`_dispatch_event_loop_drain`) once.
+        let handle = errors.fileHandleForReading
+        let thread = Thread { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                lock.withLock { captured.append(data) }
+            }
+            lock.withLock { drained = true }
+        }
+        thread.start()
     }
+
+    private var drained = false
 
     var stderr: String { lock.withLock { String(decoding: captured, as: UTF8.self) } }
 
@@ -72,10 +82,11 @@ final class HoardProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        // The handler may not have seen the last bytes yet: take the rest directly.
-        errors.fileHandleForReading.readabilityHandler = nil
-        let rest = errors.fileHandleForReading.readDataToEndOfFile()
-        lock.withLock { captured.append(rest) }
+        // The reader may not have seen the last bytes yet: wait (briefly) for its EOF.
+        let drainDeadline = ContinuousClock.now + .seconds(5)
+        while !lock.withLock({ drained }), ContinuousClock.now < drainDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         return process.terminationStatus
     }
 
