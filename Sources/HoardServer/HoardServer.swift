@@ -105,6 +105,27 @@ public struct HoardApplication: Sendable {
         }
     }
 
+    /// The registry client and one upstream per channel, with the credentials each source gives
+    /// (docker config and credential helpers for registries; the channel's config,
+    /// RATTLER_AUTH_FILE and ~/.netrc for channels). `serve` and `mirror` build them alike.
+    func upstreamClients(channels: [CondaChannel]) throws -> (registry: RegistryClient, channels: [String: any ChannelUpstream]) {
+        let registryClient: RegistryClient
+        do {
+            registryClient = RegistryClient(
+                http: upstream,
+                credentials: try UpstreamCredentials.load(runner: ProcessCredentialHelperRunner(timeout: server.settings.credentialHelperTimeout)))
+        } catch {
+            throw ServerSetupError.registryCredentials("\(error)")
+        }
+        let credentialFiles: CredentialFiles
+        do { credentialFiles = try CredentialFiles.load() } catch { throw ServerSetupError.upstreamCredentials(error.description) }
+        var upstreams: [String: any ChannelUpstream] = [:]
+        for channel in channels {
+            upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient, credentials: credentialFiles)
+        }
+        return (registryClient, upstreams)
+    }
+
     /// Builds the application; `onRunning` receives the bound port (useful with port 0).
     /// Throws when the htpasswd file, the token key or the TLS files cannot be used.
     public func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
@@ -112,21 +133,8 @@ public struct HoardApplication: Sendable {
         let store = server.store
         let logger = server.logger
         let fetcher = Fetcher(store: store, upstream: upstream, logger: logger)
-        let registryClient: RegistryClient
-        do {
-            registryClient = RegistryClient(
-                http: upstream,
-                credentials: try UpstreamCredentials.load(runner: ProcessCredentialHelperRunner(timeout: settings.credentialHelperTimeout)))
-        } catch {
-            throw ServerSetupError.registryCredentials("\(error)")
-        }
-        let credentialFiles: CredentialFiles
-        do { credentialFiles = try CredentialFiles.load() } catch { throw ServerSetupError.upstreamCredentials(error.description) }
-        var upstreams: [String: any ChannelUpstream] = [:]
         // Offline, no channel has an upstream: nothing can reach one.
-        for channel in settings.channels where !settings.offline {
-            upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient, credentials: credentialFiles)
-        }
+        let (registryClient, upstreams) = try upstreamClients(channels: settings.offline ? [] : settings.channels)
         let access: ChannelAccess
         do {
             access = try ChannelAccess(channels: settings.channels, index: store.index, bcrypt: bcrypt, authFailuresPerMinute: settings.oci.authFailuresPerMinute)

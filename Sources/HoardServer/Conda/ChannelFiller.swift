@@ -130,21 +130,7 @@ extension HoardApplication {
     public func channelFiller() throws -> ChannelFiller {
         let settings = server.settings
         let store = server.store
-        let registryClient: RegistryClient
-        do {
-            registryClient = RegistryClient(
-                http: upstream,
-                credentials: try UpstreamCredentials.load(runner: ProcessCredentialHelperRunner(timeout: settings.credentialHelperTimeout)))
-        } catch {
-            throw ServerSetupError.registryCredentials("\(error)")
-        }
-        // The same credential sources as `serve` (private channels: config, RATTLER_AUTH_FILE, ~/.netrc).
-        let credentialFiles: CredentialFiles
-        do { credentialFiles = try CredentialFiles.load() } catch { throw ServerSetupError.upstreamCredentials(error.description) }
-        var upstreams: [String: any ChannelUpstream] = [:]
-        for channel in settings.channels {
-            upstreams[channel.name] = try Self.channelUpstream(channel, http: upstream, registry: registryClient, credentials: credentialFiles)
-        }
+        let (_, upstreams) = try upstreamClients(channels: settings.channels)
         let documents = DocumentCache(
             store: store, upstreams: upstreams,
             builder: DocumentBuilder(store: store, worker: worker, timeout: settings.upstreamTimeout, maxDocumentSize: settings.maxDocumentSize),
