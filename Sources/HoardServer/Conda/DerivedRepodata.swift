@@ -55,21 +55,31 @@ final class DerivedRepodata: Sendable {
     /// else its copy holding only the records whose package file the store holds.
     func served(_ snapshot: DocumentSnapshot) async throws -> DocumentSnapshot {
         guard filtering, snapshot.key.kind.isRewrittenJSON else { return snapshot }
-        let key = snapshot.key
-        let source = snapshot.served.digest
+        return try await memoized(in: filtered, key: snapshot.key, source: snapshot.served.digest) { present in
+            try await self.filter(snapshot, keeping: present)
+        }
+    }
+
+    /// One derived copy per key, single-flight: reused while its source and the store's package
+    /// list are unchanged (that list is read again after `recheckSeconds`) and its blobs are
+    /// still held; made again (by `make`, from the list of stored package files) otherwise.
+    private func memoized(
+        in copies: borrowing Mutex<[DocumentKey: Filtered]>, key: DocumentKey, source: BlobDigest,
+        make: @escaping @Sendable (Set<String>) async throws -> DocumentSnapshot
+    ) async throws -> DocumentSnapshot {
         let now = Date().timeIntervalSince1970
-        if let entry = filtered.withLock({ $0[key] }), entry.source == source, now - entry.checkedAt < recheckSeconds,
+        if let entry = copies.withLock({ $0[key] }), entry.source == source, now - entry.checkedAt < recheckSeconds,
            let copy = try? await entry.task.value, await intact(copy) {
             return copy
         }
         let present = try await store.index.condaPackageFilenames(channel: key.channel, label: key.label, subdir: key.subdir)
-        let task: Task<DocumentSnapshot, any Error> = filtered.withLock { entries in
+        let task: Task<DocumentSnapshot, any Error> = copies.withLock { entries in
             if var entry = entries[key], entry.source == source, entry.present == present {
                 entry.checkedAt = now
                 entries[key] = entry
                 return entry.task
             }
-            let task = Task { try await self.filter(snapshot, keeping: present) }
+            let task = Task { try await make(present) }
             entries[key] = Filtered(source: source, present: present, checkedAt: now, task: task)
             return task
         }
@@ -77,11 +87,11 @@ final class DerivedRepodata: Sendable {
             let copy = try await task.value
             if await intact(copy) { return copy }
             // A blob of the copy was evicted: build it again.
-            let again = Task { try await self.filter(snapshot, keeping: present) }
-            filtered.withLock { $0[key] = Filtered(source: source, present: present, checkedAt: now, task: again) }
+            let again = Task { try await make(present) }
+            copies.withLock { $0[key] = Filtered(source: source, present: present, checkedAt: now, task: again) }
             return try await again.value
         } catch {
-            filtered.withLock { entries in if entries[key]?.task == task { entries.removeValue(forKey: key) } }
+            copies.withLock { entries in if entries[key]?.task == task { entries.removeValue(forKey: key) } }
             throw error
         }
     }
@@ -133,32 +143,8 @@ final class DerivedRepodata: Sendable {
     /// upstream shard index `index` (the snapshot hoard holds) and the shards the store holds.
     func repodata(fromShardIndex index: DocumentSnapshot) async throws -> DocumentSnapshot {
         let key = DocumentKey(channel: index.key.channel, label: index.key.label, subdir: index.key.subdir, kind: .repodata)
-        let source = index.row.digest
-        let now = Date().timeIntervalSince1970
-        if let entry = fromShards.withLock({ $0[key] }), entry.source == source, now - entry.checkedAt < recheckSeconds,
-           let copy = try? await entry.task.value, await intact(copy) {
-            return copy
-        }
-        let present = try await store.index.condaPackageFilenames(channel: key.channel, label: key.label, subdir: key.subdir)
-        let task: Task<DocumentSnapshot, any Error> = fromShards.withLock { entries in
-            if var entry = entries[key], entry.source == source, entry.present == present {
-                entry.checkedAt = now
-                entries[key] = entry
-                return entry.task
-            }
-            let task = Task { try await self.assemble(key, index: index, keeping: present) }
-            entries[key] = Filtered(source: source, present: present, checkedAt: now, task: task)
-            return task
-        }
-        do {
-            let copy = try await task.value
-            if await intact(copy) { return copy }
-            let again = Task { try await self.assemble(key, index: index, keeping: present) }
-            fromShards.withLock { $0[key] = Filtered(source: source, present: present, checkedAt: now, task: again) }
-            return try await again.value
-        } catch {
-            fromShards.withLock { entries in if entries[key]?.task == task { entries.removeValue(forKey: key) } }
-            throw error
+        return try await memoized(in: fromShards, key: key, source: index.row.digest) { present in
+            try await self.assemble(key, index: index, keeping: present)
         }
     }
 
