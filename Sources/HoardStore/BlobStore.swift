@@ -33,6 +33,14 @@ public protocol BlobStore: Sendable {
 
     /// Upload sessions (OCI chunked uploads), whose bytes become blobs through a writer.
     var uploads: any BlobUploads { get }
+
+    /// A URL a client can GET the committed blob from directly, valid for `expires` seconds (an
+    /// S3 presigned URL, for `--s3-redirect`); nil when the backend has none (files, memory).
+    func directURL(for digest: BlobDigest, expires: Int) async throws(StoreError) -> String?
+}
+
+extension BlobStore {
+    public func directURL(for digest: BlobDigest, expires: Int) async throws(StoreError) -> String? { nil }
 }
 
 /// One thing found where blobs live, by `BlobStore.entries()`.

@@ -33,6 +33,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case writerClosed
     /// An upload session that is not (or no longer) in the store.
     case uploadNotFound(String)
+    /// The storage backend (an S3 bucket) cannot be reached or refused the request; nothing was
+    /// changed. Servers answer 503: the request may succeed once the backend is back.
+    case unavailable(backend: String, reason: String)
 
     public var description: String {
         switch self {
@@ -68,6 +71,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "blob writer used after commit or abort"
         case .uploadNotFound(let id):
             return "upload session \(id) is not in the store (finished, cancelled or expired)"
+        case .unavailable(let backend, let reason):
+            return "the storage backend \(backend) is unavailable: \(reason); nothing was changed, try again once it is back"
         }
     }
 
