@@ -16,8 +16,12 @@ public struct BlobRecord: Sendable, Hashable {
 /// a blob's row removes every name that pointed at it.
 public final class StoreIndex: Sendable {
     let pool: DatabasePool
+    /// The names shared with other nodes (scale-out over one bucket), nil for a single node: then
+    /// this SQLite file is the truth; with it, the shared index is, and this file caches it.
+    public let shared: SharedIndex?
 
-    public init(path: String) throws(StoreError) {
+    public init(path: String, shared: SharedIndex? = nil) throws(StoreError) {
+        self.shared = shared
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
