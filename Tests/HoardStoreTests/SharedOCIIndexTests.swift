@@ -208,3 +208,29 @@ import Testing
         #expect(try await nodes.keys("index/oci-alias/") == ["index/oci-alias/sha512/" + String(repeating: "0", count: 128)])
     }
 }
+
+extension SharedOCIIndexTests {
+    /// `hoard index rebuild`'s OCI part: a node's rows made to match the bucket.
+    @Test func refreshingFromTheBucketFillsAndPrunesTheRows() async throws {
+        let nodes = try Nodes()
+        let kept = try await nodes.commit(randomBytes(100), on: nodes.a)
+        let deleted = try await nodes.commit(randomBytes(100), on: nodes.a)
+        let layer = try await nodes.commit(randomBytes(100), on: nodes.a)
+        try await nodes.a.ociPutManifest(Self.manifest("x/y", kept), tags: ["v1"])
+        try await nodes.a.ociPutManifest(Self.manifest("x/y", deleted), tags: ["old"])
+        try await nodes.a.ociAddBlob(repository: "x/y", digest: layer, alias: "sha512:" + String(repeating: "1", count: 128))
+        try await nodes.a.ociUpstreamAdd(registry: "hub", repository: "lib/z", digest: layer, mediaType: nil)
+        // B has cached the manifest that A then deletes.
+        _ = try await nodes.b.ociManifest(repository: "x/y", digest: deleted)
+        try await nodes.a.ociDeleteManifest(repository: "x/y", digest: deleted)
+
+        let counts = try await nodes.b.refreshOCINames()
+        #expect(counts == OCIRefreshCounts(repositories: 1, manifests: 1, tags: 1, blobLinks: 1, aliases: 1, upstreamNames: 1))
+        let rows = try await nodes.b.pool.read { db in
+            (try String.fetchAll(db, sql: "SELECT digest FROM oci_manifest"), try String.fetchAll(db, sql: "SELECT tag FROM oci_tag"),
+             try String.fetchAll(db, sql: "SELECT digest FROM oci_blob"), try String.fetchAll(db, sql: "SELECT digest FROM oci_upstream_content"))
+        }
+        #expect(rows.0 == [kept.hex] && rows.1 == ["v1"] && rows.2 == [layer.hex] && rows.3 == [layer.hex])
+        #expect(try await nodes.b.blob(deleted)?.pinned == false)
+    }
+}
