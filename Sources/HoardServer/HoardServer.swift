@@ -200,7 +200,9 @@ public struct HoardApplication: Sendable {
             services: [
                 // First: stopped last, once the server drained its requests (see FillDrain).
                 FillDrain(fetcher: fetcher),
-                MaintenanceService(store: store, settings: settings, uploads: oci.uploads, logger: logger, hot: hot, metrics: metrics),
+                MaintenanceService(
+                    store: store, settings: settings, uploads: oci.uploads, logger: logger, hot: hot, metrics: metrics,
+                    shared: try SharedMaintenance.make(for: store, interval: settings.maintenanceInterval)),
                 UploadJanitor(uploads: oci.uploads, interval: .seconds(300)),
             ],
             onServerRunning: { channel in

@@ -4,7 +4,8 @@ import AsyncAlgorithms
 import ServiceLifecycle
 
 /// Background upkeep while serving: writes collected access times and, with a size limit,
-/// evicts least recently used blobs.
+/// evicts least recently used blobs. With several nodes on one bucket (`shared`), every node
+/// publishes its access times and only the maintenance lease holder evicts and collects garbage.
 struct MaintenanceService: Service {
     let store: Store
     let settings: ServerSettings
@@ -15,6 +16,8 @@ struct MaintenanceService: Service {
     var hot: HotTable? = nil
     /// Counts evictions for `/metrics`.
     var metrics: HoardMetrics? = nil
+    /// The upkeep shared with other nodes (nil for a single node: eviction as it always was).
+    var shared: SharedMaintenance? = nil
 
     func run() async throws {
         // Ends when the server shuts down; the server writes pending state itself after that.
@@ -23,11 +26,21 @@ struct MaintenanceService: Service {
             await runOnce()
         }
         try? await hot?.flushAccesses(to: store)
+        await shared?.stop()
     }
 
     func runOnce() async {
         do {
             try await hot?.flushAccesses(to: store)
+            if let shared {
+                // Blobs may use what upload sessions leave of the limit.
+                let held = await uploads?.bytesHeld() ?? 0
+                let report = try await shared.tick(limit: settings.maxSize.map { ByteSize(bytes: max(0, $0.bytes - held)) }) { [hot] candidates in
+                    hot?.remove(blobs: Set(candidates))
+                }
+                if let eviction = report.eviction { metrics?.evicted(eviction) }
+                return
+            }
             try await store.flushAccessTimes()
             if let limit = settings.maxSize {
                 // Blobs may use what upload sessions leave of the limit.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The seam between hoard and where blob bytes live: immutable blobs named by their sha256.
 ///
 /// `FileBlobStore` keeps them on a local file system; another backend (an in-memory one for
@@ -51,10 +53,14 @@ public struct BlobStoreEntry: Sendable, Hashable {
     /// Where the backend keeps it, for reports (a path for files, a key for a bucket).
     public let location: String
     public let size: Int64
+    /// When the backend last wrote it (an S3 object's LastModified), when it says; garbage
+    /// collection over a shared bucket leaves unnamed blobs younger than its grace period alone.
+    public let lastModified: Date?
 
-    public init(digest: BlobDigest?, location: String, size: Int64) {
+    public init(digest: BlobDigest?, location: String, size: Int64, lastModified: Date? = nil) {
         self.digest = digest
         self.location = location
         self.size = size
+        self.lastModified = lastModified
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Synchronization
 
@@ -42,7 +43,9 @@ public final class MemoryBlobStore: BlobStore {
     public func removeLeftovers() async throws(StoreError) -> Int { 0 }
 
     public func entries() async throws(StoreError) -> [BlobStoreEntry] {
-        table.digests.sorted { $0.0 < $1.0 }.map { BlobStoreEntry(digest: $0.0, location: "memory:\($0.0)", size: $0.1) }
+        table.digests.sorted { $0.digest < $1.digest }.map {
+            BlobStoreEntry(digest: $0.digest, location: "memory:\($0.digest)", size: $0.size, lastModified: $0.committed)
+        }
     }
 
     /// Only blobs are ever held, so there is nothing foreign to remove.
@@ -58,6 +61,8 @@ public final class MemoryBlobStore: BlobStore {
 final class MemoryBlobTable: Sendable {
     private struct State {
         var blobs: [BlobDigest: [UInt8]] = [:]
+        /// When each blob was published (an object's LastModified).
+        var committed: [BlobDigest: Date] = [:]
         var ingests = 0
     }
     private let state = Mutex(State())
@@ -66,19 +71,25 @@ final class MemoryBlobTable: Sendable {
         state.withLock { $0.blobs[digest] }
     }
 
-    var digests: [(BlobDigest, Int64)] {
-        state.withLock { $0.blobs.map { ($0.key, Int64($0.value.count)) } }
+    var digests: [(digest: BlobDigest, size: Int64, committed: Date?)] {
+        state.withLock { state in state.blobs.map { ($0.key, Int64($0.value.count), state.committed[$0.key]) } }
     }
 
     /// Publishes verified bytes; identical bytes already there stay (blobs never change).
     func publish(_ digest: BlobDigest, _ bytes: [UInt8]) {
         state.withLock { state in
-            if state.blobs[digest] == nil { state.blobs[digest] = bytes }
+            if state.blobs[digest] == nil {
+                state.blobs[digest] = bytes
+                state.committed[digest] = Date()
+            }
         }
     }
 
     func remove(_ digest: BlobDigest) {
-        _ = state.withLock { $0.blobs.removeValue(forKey: digest) }
+        state.withLock { state in
+            state.blobs[digest] = nil
+            state.committed[digest] = nil
+        }
     }
 
     func ingestStarted() { state.withLock { $0.ingests += 1 } }
