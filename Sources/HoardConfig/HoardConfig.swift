@@ -53,6 +53,8 @@ public struct HoardConfig: Sendable, Equatable {
     /// `[tls] cert` and `[tls] key`: serve HTTPS with these PEM files.
     public var tlsCert: String?
     public var tlsKey: String?
+    /// `[storage]`: blobs and shared names in an S3 bucket; nil: files under the root.
+    public var storage: StorageSetting?
 
     public init() {}
 
@@ -86,7 +88,7 @@ public struct HoardConfig: Sendable, Equatable {
         }
         let reader = TableReader(table: table, name: "", path: path, locator: KeyLocator(source: text))
         var config = HoardConfig()
-        try reader.expectOnly(["store", "server", "log", "channels", "upstream", "repodata", "oci", "tls", "registries", "fallbacks"])
+        try reader.expectOnly(["store", "server", "log", "channels", "upstream", "repodata", "oci", "tls", "registries", "fallbacks", "storage"])
 
         if let store = try reader.table("store") {
             try store.expectOnly(["root", "max_size", "eviction_interval"])
@@ -153,6 +155,7 @@ public struct HoardConfig: Sendable, Equatable {
             }
         }
         try parseOCI(reader, into: &config)
+        try parseStorage(reader, into: &config)
         return config
     }
 

@@ -33,6 +33,9 @@ public struct HoardServer: Sendable {
     /// Starts what the fronts share (the upstream client, the document worker), lends the
     /// application to `body`, and stops them afterwards.
     public func withServices<R>(_ body: (HoardApplication) async throws -> R) async throws -> R {
+        // First, before anything that must be shut down: with a bucket it is shared by every
+        // node (see TokenKey), and an unreachable bucket fails the start here.
+        let tokenSecret = try await TokenKey.load(for: store)
         let metrics = HoardMetrics()
         let upstream = HTTPUpstream(timeout: settings.upstreamTimeout, maxConcurrent: settings.maxUpstreamFetches, logger: logger, observer: metrics)
         // One thread for decompressing, rewriting and compressing large documents.
@@ -42,7 +45,8 @@ public struct HoardServer: Sendable {
         // here and takes at most one core, while file reads keep NIOThreadPool.singleton.
         let bcrypt = NIOThreadPool(numberOfThreads: 1)
         bcrypt.start()
-        var application = HoardApplication(server: self, upstream: upstream, worker: worker, bcrypt: bcrypt, metrics: metrics)
+        var application = HoardApplication(
+            server: self, upstream: upstream, worker: worker, bcrypt: bcrypt, metrics: metrics, tokenSecret: tokenSecret)
         // The fast path's table: the fronts publish what they served, the handler repeats it.
         application.hot = settings.fastPath ? HotTable() : nil
         do {
@@ -84,6 +88,8 @@ public struct HoardApplication: Sendable {
     let bcrypt: NIOThreadPool
     /// Counts for `/metrics`.
     let metrics: HoardMetrics
+    /// The HMAC secret of the OCI front's bearer tokens (`TokenKey`).
+    let tokenSecret: [UInt8]
     /// What the fast path answers (nil: fast path off).
     var hot: HotTable? = nil
 
@@ -161,6 +167,8 @@ public struct HoardApplication: Sendable {
                 store: store, builder: builder, filtering: settings.offline && !settings.offlineFullRepodata, logger: logger)
         )
         conda.offline = settings.offline
+        let redirect = settings.blobRedirect ? BlobRedirect(store: store) : nil
+        conda.redirect = redirect
         let host = settings.host
         if settings.offline && !settings.registries.isEmpty {
             logger.notice("offline: the upstream registries are not pulled through", metadata: [
@@ -173,8 +181,9 @@ public struct HoardApplication: Sendable {
         // The channels' OCI mirror answers under /v2/ with OCI headers: it publishes nothing.
         var mirrored = conda
         mirrored.hot = nil
-        var oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: mirrored, bcrypt: bcrypt, logger: logger)
+        var oci = try OCIFront(store: store, settings: settings, pullThrough: pullThrough, conda: mirrored, bcrypt: bcrypt, tokenSecret: tokenSecret, logger: logger)
         oci.hot = hot
+        oci.redirect = redirect
         var accessLogger = Logger(label: "hoard.access")
         accessLogger.logLevel = logger.logLevel
         let requestLog = RequestLog(metrics: metrics, logger: settings.accessLog ? accessLogger : nil)

@@ -23,6 +23,9 @@ public struct ServerSettings: Sendable {
     /// Offline, serve the last upstream repodata as it was instead of filtering it to the
     /// packages in the store (`--offline-full-repodata`).
     public var offlineFullRepodata = false
+    /// Answer GETs of stored packages and OCI blobs with a 307 to a presigned URL of the bucket
+    /// (`--s3-redirect`); a backend without direct URLs (files) serves them itself.
+    public var blobRedirect = false
 
     /// The conda channels served, by name.
     public var channels: [CondaChannel]

@@ -99,4 +99,19 @@ import Testing
         #expect(limited.headers[.retryAfter] == "42")
         #expect(limited.headers[.wwwAuthenticate] == nil)
     }
+
+    /// An unreachable bucket is a 503 with Retry-After on every front, never a 500: the request
+    /// works again once the bucket is back.
+    @Test func unavailableStorageIsA503WithRetryAfter() async throws {
+        let error = StoreError.unavailable(backend: "s3://bucket/prefix", reason: "connection refused")
+        for front in [Front.conda, .plain, .oci] {
+            let response = ErrorResponses.response(for: error, front: front, path: "/x", logger: logger)
+            #expect(response.status == .serviceUnavailable, "\(front)")
+            #expect(response.headers[.retryAfter] == "5", "\(front)")
+            let text = try await body(response)
+            #expect(text.contains("cannot reach its storage"), "\(front): \(text)")
+            #expect(text.contains("connection refused"), "\(front): \(text)")
+            if front == .oci { #expect(text.hasPrefix("{\"errors\":[{\"code\":\"UNSUPPORTED\""), "\(text)") }
+        }
+    }
 }

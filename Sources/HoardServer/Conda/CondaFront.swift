@@ -20,6 +20,8 @@ struct CondaFront: Sendable {
     var hot: HotTable? = nil
     /// Who may read which channel (nil: every channel is open).
     var access: ChannelAccess? = nil
+    /// `--s3-redirect`: stored packages and shards are answered with a 307 to the bucket.
+    var redirect: BlobRedirect? = nil
 
     /// The fast path checks no credentials: a protected channel's answers are never published.
     private func publishing(for channel: String) -> HotTable? {
@@ -265,9 +267,13 @@ struct CondaFront: Sendable {
         }
         if fetcher.existing(fillKey) == nil, let record = try await stored(), let reader = try? await store.open(record.digest) {
             RequestNotes.current?.note(.hit)
+            let validators = Validators(digestHex: record.digest.hex, lastModified: nil)
+            if let redirect, let response = try await redirect.response(for: record.digest, request: request, validators: validators) {
+                return response
+            }
             let answer = RepresentationResponse(
                 source: .blob(reader),
-                validators: Validators(digestHex: record.digest.hex, lastModified: nil),
+                validators: validators,
                 contentType: contentType,
                 cacheControl: Self.immutable
             )

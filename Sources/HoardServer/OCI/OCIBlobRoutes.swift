@@ -8,6 +8,8 @@ struct OCIBlobRoutes {
     let store: Store
     /// The fast path's table: a blob served here is published (OCIFront adds the API version header).
     var hot: HotTable? = nil
+    /// `--s3-redirect`: blob GETs are answered with a 307 to the bucket.
+    var redirect: BlobRedirect? = nil
 
     func get(_ repository: RepositoryName, _ digest: OCIDigest, head: Bool, request: Request) async throws -> Response {
         guard let blob = try await OCIDigestResolver.blob(for: digest, in: store),
@@ -17,6 +19,11 @@ struct OCIBlobRoutes {
         }
         let reader = try await OCIStoreAccess.open(blob, in: store, missing: OCIError(.blobUnknown, "blob \(digest) of \(repository) is missing from the store"))
         let answer = Self.answer(.blob(reader), digest: digest.description)
+        if let redirect, let response = try await redirect.response(
+            for: blob, request: request, validators: answer.validators, extraHeaders: [.dockerContentDigest: digest.description])
+        {
+            return response
+        }
         let response = answer.respond(method: head ? .head : .get, headers: request.headers)
         hot?.publish(answered: request, with: response, answer: answer, extraHeaders: [.dockerDistributionAPIVersion: "registry/2.0"])
         return response

@@ -20,10 +20,12 @@ struct OCIFront: Sendable {
     let logger: Logger
     /// The fast path's table (nil: fast path off); blob GETs served from the store are published.
     var hot: HotTable? = nil
+    /// `--s3-redirect`: blob GETs are answered with a 307 to the bucket.
+    var redirect: BlobRedirect? = nil
 
     init(
         store: Store, settings: ServerSettings, pullThrough: OCIPullThrough? = nil, conda: CondaFront?, bcrypt: NIOThreadPool,
-        logger: Logger
+        tokenSecret: [UInt8], logger: Logger
     ) throws {
         self.store = store
         self.pullThrough = pullThrough
@@ -31,7 +33,7 @@ struct OCIFront: Sendable {
         mirror = try conda.map { try CondaMirror(namespace: settings.oci.condaNamespace, conda: $0) }
         channelAccess = conda?.access.map { ChannelMirrorAccess(namespace: settings.oci.condaNamespace, access: $0) }
         auth = try OCIAuthenticator(
-            settings: settings.oci, tokenSecret: try TokenKey.loadOrCreate(root: store.layout.root), tls: settings.tls != nil,
+            settings: settings.oci, tokenSecret: tokenSecret, tls: settings.tls != nil,
             bcrypt: bcrypt)
         uploads = UploadSessions(
             store: store.blobs.uploads, expiry: settings.oci.uploadExpiry,
@@ -68,7 +70,7 @@ struct OCIFront: Sendable {
     private func dispatch(_ route: OCIRoute, request: Request) async throws -> Response {
         if let pullThrough, let response = try await pullThrough.respond(to: route, request: request) { return response }
         let manifests = OCIManifestRoutes(store: store)
-        let blobs = OCIBlobRoutes(store: store, hot: hot)
+        let blobs = OCIBlobRoutes(store: store, hot: hot, redirect: redirect)
         let listings = OCIListingRoutes(store: store)
         var upload = OCIUploadRoutes(store: store, uploads: uploads, logger: logger)
         upload.protectedChannels = Set(channelAccess?.access.protectedChannels ?? [])

@@ -53,6 +53,10 @@ actor UploadSessions {
         do {
             let state = try JSONEncoder().encode(UploadSessionState(repository: repository.value, created: Date().timeIntervalSince1970))
             return try await store.create(metadata: Array(state))
+        } catch let error as StoreError {
+            // An unreachable bucket is a 503 the client may retry, not hoard's fault.
+            if case .unavailable = error { throw ErrorResponses.ociError(error) }
+            throw OCIError(.blobUploadInvalid, "cannot create an upload session: \(error)", status: 500)
         } catch {
             throw OCIError(.blobUploadInvalid, "cannot create an upload session: \(error)", status: 500)
         }
@@ -126,6 +130,7 @@ actor UploadSessions {
         do {
             info = try await store.info(uploadID)
         } catch {
+            if case .unavailable = error { throw ErrorResponses.ociError(error) }
             throw OCIError(.blobUploadInvalid, "cannot read upload session \(id): \(error)", status: 500)
         }
         guard let info, let state = try? JSONDecoder().decode(UploadSessionState.self, from: Data(info.metadata)),

@@ -39,6 +39,12 @@ enum ErrorResponses {
             if error.isNotFound { return .text(.notFound, "not found upstream: \(error)\n") }
             logger.warning("upstream failed with nothing cached", metadata: ["path": "\(path)", "error": "\(error)"])
             return .text(error.isTimeout ? .gatewayTimeout : .badGateway, "\(error)\n")
+        case StoreError.unavailable:
+            // The bucket is down or failing: nothing was changed, and the same request works once
+            // it is back (the node needs no restart), so clients are told when to retry.
+            logger.warning("storage unavailable", metadata: ["path": "\(path)", "error": "\(error)"])
+            return .text(.serviceUnavailable, "hoard cannot reach its storage right now; retry in \(StorageUnavailable.retryAfterSeconds) s: \(error)\n",
+                         headers: [.retryAfter: String(StorageUnavailable.retryAfterSeconds)])
         case StoreError.diskFull:
             // Not the client's fault and not permanent: 503, so clients retry once space is freed.
             logger.error("cache disk full; pull-through refused", metadata: ["path": "\(path)", "error": "\(error)"])
@@ -65,12 +71,17 @@ enum ErrorResponses {
             if let allow = error.allowHeader { headers[.allow] = allow }
             return .oci(error.ociError, headers: headers)
         case let error as OCIError:
-            return .oci(error)
+            // A 503 is always the storage being unreachable (`ociError(.unavailable)`): say when to retry.
+            return .oci(error, headers: error.status == 503 ? [.retryAfter: String(StorageUnavailable.retryAfterSeconds)] : [:])
         case let error as OfflineMiss:
             return .oci(OCIError(.blobUnknown, "\(error)"))
         case let error as OCIResponseError:
             return .oci(error.error, headers: error.headers)
         case let error as StoreError:
+            if case .unavailable = error {
+                logger.warning("storage unavailable", metadata: ["path": "\(path)", "error": "\(error)"])
+                return .oci(ociError(error), headers: [.retryAfter: String(StorageUnavailable.retryAfterSeconds)])
+            }
             return .oci(ociError(error))
         case let error as UpstreamError:
             // Routes that know what was missing throw their own code (MANIFEST_UNKNOWN, ...).
@@ -96,10 +107,20 @@ enum ErrorResponses {
             OCIError(.blobUnknown, error.description)
         case .diskFull:
             OCIError(.unsupported, error.description, status: 507)
+        case .unavailable:
+            // The spec has no code for "try again later"; the status and Retry-After say it.
+            OCIError(.unsupported, "hoard cannot reach its storage right now; retry in \(StorageUnavailable.retryAfterSeconds) s: \(error)", status: 503)
         default:
             OCIError(.unsupported, error.description, status: 500)
         }
     }
+}
+
+/// What a client is told while the store's backend (an S3 bucket) is unreachable.
+enum StorageUnavailable {
+    /// `Retry-After` of a 503 for `StoreError.unavailable`: the nodes try the bucket again on the
+    /// next request, so a short wait is enough.
+    static let retryAfterSeconds = 5
 }
 
 /// Answers every error thrown inside it, in its front's format: nothing reaches Hummingbird's

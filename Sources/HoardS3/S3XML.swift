@@ -1,0 +1,138 @@
+import Foundation
+import XMLCoder
+
+// S3's XML answers, decoded with XMLCoder. Numbers are read as text and converted with checked
+// conversions by the client (an oversized or negative number is an unreadable answer, not a trap).
+
+/// `<Error><Code>..</Code><Message>..</Message></Error>`
+struct S3ErrorBody: Decodable {
+    let code: String?
+    let message: String?
+
+    enum CodingKeys: String, CodingKey {
+        case code = "Code"
+        case message = "Message"
+    }
+}
+
+/// ListObjectsV2's `<ListBucketResult>`.
+struct ListBucketResult: Decodable {
+    let isTruncated: String?
+    let nextContinuationToken: String?
+    let contents: [Contents]?
+
+    struct Contents: Decodable {
+        let key: String
+        let size: String?
+        let etag: String?
+        let lastModified: String?
+
+        enum CodingKeys: String, CodingKey {
+            case key = "Key"
+            case size = "Size"
+            case etag = "ETag"
+            case lastModified = "LastModified"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case isTruncated = "IsTruncated"
+        case nextContinuationToken = "NextContinuationToken"
+        case contents = "Contents"
+    }
+}
+
+/// `<InitiateMultipartUploadResult>`.
+struct InitiateMultipartUploadResult: Decodable {
+    let uploadID: String
+
+    enum CodingKeys: String, CodingKey {
+        case uploadID = "UploadId"
+    }
+}
+
+/// `<CompleteMultipartUploadResult>` (also `<CopyObjectResult>`: both carry the new ETag).
+struct ETagResult: Decodable {
+    let etag: String?
+
+    enum CodingKeys: String, CodingKey {
+        case etag = "ETag"
+    }
+}
+
+/// ListMultipartUploads' `<ListMultipartUploadsResult>`.
+struct ListMultipartUploadsResult: Decodable {
+    let isTruncated: String?
+    let nextKeyMarker: String?
+    let nextUploadIDMarker: String?
+    let uploads: [Upload]?
+
+    struct Upload: Decodable {
+        let key: String
+        let uploadID: String
+        let initiated: String?
+
+        enum CodingKeys: String, CodingKey {
+            case key = "Key"
+            case uploadID = "UploadId"
+            case initiated = "Initiated"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case isTruncated = "IsTruncated"
+        case nextKeyMarker = "NextKeyMarker"
+        case nextUploadIDMarker = "NextUploadIdMarker"
+        case uploads = "Upload"
+    }
+}
+
+enum S3XML {
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
+        let decoder = XMLDecoder()
+        decoder.shouldProcessNamespaces = true
+        return try? decoder.decode(type, from: Data(bytes))
+    }
+
+    /// The root element's name (to tell an `<Error>` inside a 200 answer from the result).
+    static func rootElement(_ bytes: [UInt8]) -> String? {
+        var index = 0
+        while index < bytes.count {
+            guard let open = bytes[index...].firstIndex(of: UInt8(ascii: "<")) else { return nil }
+            let next = open + 1
+            guard next < bytes.count else { return nil }
+            if bytes[next] == UInt8(ascii: "?") || bytes[next] == UInt8(ascii: "!") {
+                index = next
+                continue
+            }
+            var end = next
+            while end < bytes.count, bytes[end] != UInt8(ascii: ">"), bytes[end] != UInt8(ascii: " "),
+                  bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "\n"), bytes[end] != UInt8(ascii: "\t"),
+                  bytes[end] != UInt8(ascii: "\r") {
+                end += 1
+            }
+            return String(decoding: bytes[next..<end], as: UTF8.self)
+        }
+        return nil
+    }
+
+    /// Text escaped for XML character data.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func isTrue(_ text: String?) -> Bool {
+        text?.trimmingCharacters(in: .whitespaces).lowercased() == "true"
+    }
+}
