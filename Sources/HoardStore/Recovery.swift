@@ -29,6 +29,14 @@ struct Recovery {
     func run() async throws -> RecoveryReport {
         var report = RecoveryReport()
         report.leftoverTempFiles = try await store.blobs.removeLeftovers()
+        // With a shared index (several nodes, one bucket) rows are not reconciled here: that would
+        // list every blob of the bucket at every start, and it is not needed. Rows are a cache,
+        // checked where they are used: a blob without a row (a crash between commit and row, or
+        // another node's blob) is adopted on first lookup (`Store.existingBlob` asks the bucket),
+        // and a row whose blob is gone is dropped there too. Names are written only after their
+        // blob is committed, so a crash leaves at most an unnamed blob, which GC collects.
+        // `hoard index rebuild` reconciles the whole cache on demand.
+        if store.index.shared != nil { return report }
 
         let rows = try await store.index.allBlobs()
         var onDisk: [BlobDigest: Int64] = [:]

@@ -24,8 +24,12 @@ public final class Store: Sendable {
     /// When the index names blobs but the blob directory is missing or holds none of them (an
     /// unmounted blob volume), recovery would drop every row: this throws `blobVolumeMissing`
     /// instead, unless `acceptMissingBlobs` says the loss is intended.
+    ///
+    /// `shared` (several nodes over one bucket): the names shared with the other nodes. The
+    /// index then writes through to them and reads through them, and this node's SQLite is a
+    /// cache of the bucket (cache-layout.md, "The bucket"). nil: one node, the SQLite is the truth.
     public static func open(
-        root: String, blobs: (any BlobStore)? = nil, acceptMissingBlobs: Bool = false,
+        root: String, blobs: (any BlobStore)? = nil, shared: (any SharedObjects)? = nil, acceptMissingBlobs: Bool = false,
         logger: Logger = Logger(label: "hoard.store")
     ) async throws -> Store {
         let layout = StoreLayout(root: root)
@@ -45,7 +49,7 @@ public final class Store: Sendable {
             }
         }
         try await blobs.prepare()
-        let index = try StoreIndex(path: layout.indexPath)
+        let index = try StoreIndex(path: layout.indexPath, shared: shared.map(SharedIndex.init(objects:)))
         let store = Store(layout: layout, blobs: blobs, index: index, lock: lock, logger: logger)
         let report = try await Recovery(store: store).run()
         if !report.isEmpty { logger.notice("recovered the store after an unclean stop", metadata: report.metadata) }
@@ -120,9 +124,22 @@ public final class Store: Sendable {
     // MARK: Reading
 
     /// The blob's record when both its row and its file are present.
+    ///
+    /// With a shared index the bucket is the truth and the row a cache: a blob with no row here
+    /// that the bucket holds (another node committed it) is adopted, so it is served rather than
+    /// fetched again; a row whose blob the bucket no longer holds (evicted by another node) is
+    /// dropped with the names cached for it, so that the next lookup of a name asks the bucket.
     public func existingBlob(_ digest: BlobDigest) async throws -> BlobRecord? {
-        guard let record = try await index.blob(digest) else { return nil }
-        guard try await blobs.size(of: digest) != nil else { return nil }
+        guard let record = try await index.blob(digest) else {
+            guard index.shared != nil else { return nil }
+            guard let size = try await blobs.size(of: digest) else { return nil }
+            try await index.recordBlob(digest, size: size)
+            return try await index.blob(digest)
+        }
+        guard try await blobs.size(of: digest) != nil else {
+            if index.shared != nil { try await index.removeBlobs([digest]) }
+            return nil
+        }
         return record
     }
 

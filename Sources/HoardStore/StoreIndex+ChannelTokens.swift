@@ -10,24 +10,34 @@ extension StoreIndex {
         -> ChannelTokenRecord
     {
         let id = ChannelToken.id(ofHash: tokenHash)
+        let record = ChannelTokenRecord(id: id, channel: channel, createdAt: now, expiresAt: expiresAt, revokedAt: nil)
+        if let shared {
+            // The bucket first (every node checks tokens there), then the cached row.
+            try await publishNewToken(record, hash: tokenHash, shared: shared)
+            try await pool.write { db in try Self.cacheToken(db, record, hash: tokenHash) }
+            return record
+        }
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT INTO channel_token (id, channel, token_sha256, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)
                 """, arguments: [id, channel, tokenHash, now, expiresAt])
         }
-        return ChannelTokenRecord(id: id, channel: channel, createdAt: now, expiresAt: expiresAt, revokedAt: nil)
+        return record
     }
 
     /// The token with this hash, if the index holds it (revoked or expired ones included).
+    /// With a shared index, read from the bucket every time (see `sharedChannelToken`).
     public func channelToken(hash: String) async throws -> ChannelTokenRecord? {
-        try await pool.read { db in
+        if let shared { return try await sharedChannelToken(hash: hash, shared: shared) }
+        return try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM channel_token WHERE token_sha256 = ?", arguments: [hash]).map(ChannelTokenRecord.init(row:))
         }
     }
 
     /// Every token, or a channel's, oldest first.
     public func channelTokens(channel: String? = nil) async throws -> [ChannelTokenRecord] {
-        try await pool.read { db in
+        if shared != nil { try await refreshTokens() }
+        return try await pool.read { db in
             if let channel {
                 return try Row.fetchAll(db, sql: "SELECT * FROM channel_token WHERE channel = ? ORDER BY created_at, id", arguments: [channel])
                     .map(ChannelTokenRecord.init(row:))
@@ -38,7 +48,8 @@ extension StoreIndex {
 
     /// Revokes the token with this id or hash; false when there is none (or it was revoked before).
     public func revokeChannelToken(idOrHash: String, now: Double = Date().timeIntervalSince1970) async throws -> Bool {
-        try await pool.write { db in
+        if let shared { return try await sharedRevoke(idOrHash: idOrHash, now: now, shared: shared) }
+        return try await pool.write { db in
             try db.execute(sql: """
                 UPDATE channel_token SET revoked_at = ? WHERE (id = ? OR token_sha256 = ?) AND revoked_at IS NULL
                 """, arguments: [now, idOrHash, idOrHash])

@@ -49,31 +49,29 @@ public struct RepodataRow: Sendable, Hashable {
 }
 
 extension StoreIndex {
+    /// The snapshot of a document. A local miss reads the shared record (when there is one) and
+    /// caches it, a remembered "not found" included (then this is nil and `missingDocument` has it).
     public func repodata(channel: String, label: String, subdir: String, name: String) async throws -> RepodataRow? {
-        try await pool.read { db in
+        let local = try await pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT * FROM repodata WHERE channel = ? AND label = ? AND subdir = ? AND name = ?
                 """, arguments: [channel, label, subdir, name]).map { try RepodataRow(row: $0) }
         }
+        if local != nil || shared == nil { return local }
+        if case .snapshot(let row)? = try await sharedDocument(channel: channel, label: label, subdir: subdir, name: name) { return row }
+        return nil
     }
 
-    /// Records a new snapshot (replacing a remembered "not found"). Its blobs must be committed first.
+    /// Records a new snapshot (replacing a remembered "not found"). Its blobs must be committed
+    /// first. With a shared index the record is written first, unless the bucket holds a newer
+    /// word from upstream (another node refreshed since): then that one is cached instead.
     public func saveRepodata(_ row: RepodataRow) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
-                DELETE FROM repodata_missing WHERE channel = ? AND label = ? AND subdir = ? AND name = ?
-                """, arguments: [row.channel, row.label, row.subdir, row.name])
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO repodata (channel, label, subdir, name, digest, served_digest, zst_digest,
-                    upstream_url, upstream_etag, upstream_last_modified, upstream_cache_control,
-                    upstream_base_url, upstream_shards_base_url, fetched_at, validated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    row.channel, row.label, row.subdir, row.name, row.digest.hex, row.servedDigest?.hex, row.zstDigest?.hex,
-                    row.upstreamURL, row.upstreamETag, row.upstreamLastModified, row.upstreamCacheControl,
-                    row.upstreamBaseURL, row.upstreamShardsBaseURL, row.fetchedAt, row.validatedAt,
-                ])
+        if let shared {
+            let record = try await sharedRecord(of: row)
+            guard try await publishDocument(record, channel: row.channel, label: row.label, subdir: row.subdir, name: row.name, shared: shared)
+            else { return }
         }
+        try await pool.write { db in try Self.insertRepodata(db, row) }
     }
 
     /// Every blob the current snapshot of some document uses: eviction keeps them, since without
@@ -89,8 +87,16 @@ extension StoreIndex {
         }
     }
 
-    /// Notes a successful revalidation (upstream answered 304).
+    /// Notes a successful revalidation (upstream answered 304). With a shared index the whole
+    /// row is the record written (compare-and-swap, as `saveRepodata`), then cached.
     public func markRepodataValidated(_ row: RepodataRow) async throws {
+        if let shared {
+            let record = try await sharedRecord(of: row)
+            guard try await publishDocument(record, channel: row.channel, label: row.label, subdir: row.subdir, name: row.name, shared: shared)
+            else { return }
+            try await pool.write { db in try Self.insertRepodata(db, row) }
+            return
+        }
         try await pool.write { db in
             try db.execute(sql: """
                 UPDATE repodata SET validated_at = ?, upstream_etag = ?, upstream_last_modified = ?, upstream_cache_control = ?
@@ -127,7 +133,7 @@ public struct MissingDocumentRow: Sendable, Hashable {
 
 extension StoreIndex {
     public func missingDocument(channel: String, label: String, subdir: String, name: String) async throws -> MissingDocumentRow? {
-        try await pool.read { db in
+        let local = try await pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT * FROM repodata_missing WHERE channel = ? AND label = ? AND subdir = ? AND name = ?
                 """, arguments: [channel, label, subdir, name]).map {
@@ -136,16 +142,20 @@ extension StoreIndex {
                     upstreamURL: $0["upstream_url"], status: $0["status"], checkedAt: $0["checked_at"])
             }
         }
+        if local != nil || shared == nil { return local }
+        if case .missing(let row)? = try await sharedDocument(channel: channel, label: label, subdir: subdir, name: name) { return row }
+        return nil
     }
 
-    /// Remembers that upstream does not have a document.
+    /// Remembers that upstream does not have a document. With a shared index, as `saveRepodata`:
+    /// a newer record in the bucket (a snapshot another node fetched since) wins and is cached.
     public func saveMissingDocument(_ row: MissingDocumentRow) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO repodata_missing (channel, label, subdir, name, upstream_url, status, checked_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [row.channel, row.label, row.subdir, row.name, row.upstreamURL, row.status, row.checkedAt])
+        if let shared {
+            let record = SharedDocument(missing: .init(upstreamURL: row.upstreamURL, status: row.status, checkedAt: row.checkedAt))
+            guard try await publishDocument(record, channel: row.channel, label: row.label, subdir: row.subdir, name: row.name, shared: shared)
+            else { return }
         }
+        try await pool.write { db in try Self.insertMissingDocument(db, row) }
     }
 }
 

@@ -119,21 +119,33 @@ public final class StoreIndex: Sendable {
     // MARK: conda files
 
     /// Names a committed blob as a conda file. The blob row must exist (blob first, then name).
+    /// With a shared index the shared record is written first (the truth), then the local row.
     public func setCondaFile(_ key: CondaFileKey, digest: BlobDigest) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO conda_file (channel, label, subdir, filename, digest) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(channel, label, subdir, filename) DO UPDATE SET digest = excluded.digest
-                """, arguments: [key.channel, key.label, key.subdir, key.filename, digest.hex])
+        if let shared {
+            let record = SharedCondaFile(digest: digest.hex, size: try await recordedSize(digest))
+            try await shared.write(record, at: SharedIndex.condaKey(key))
         }
+        try await pool.write { db in try Self.insertCondaFile(db, key, digest: digest) }
     }
 
+    /// The blob a conda file names. A local miss reads the shared record (when there is one) and
+    /// caches it: a package another node named is found here without asking upstream.
     public func condaFile(_ key: CondaFileKey) async throws -> BlobDigest? {
-        try await pool.read { db in
+        let local = try await pool.read { db in
             try String.fetchOne(db, sql: """
                 SELECT digest FROM conda_file WHERE channel = ? AND label = ? AND subdir = ? AND filename = ?
                 """, arguments: [key.channel, key.label, key.subdir, key.filename])
-        }.flatMap { try? BlobDigest(parsing: $0) }
+        }
+        if let local { return try? BlobDigest(parsing: local) }
+        guard let shared else { return nil }
+        return try await sharedCondaFile(key, shared: shared)
+    }
+
+    static func insertCondaFile(_ db: Database, _ key: CondaFileKey, digest: BlobDigest) throws {
+        try db.execute(sql: """
+            INSERT INTO conda_file (channel, label, subdir, filename, digest) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(channel, label, subdir, filename) DO UPDATE SET digest = excluded.digest
+            """, arguments: [key.channel, key.label, key.subdir, key.filename, digest.hex])
     }
 }
 

@@ -26,6 +26,21 @@ struct CommonOptions: ParsableArguments {
         discussion: "Without it hoard refuses to start in that case: the blob volume is most likely not mounted."))
     var acceptMissingBlobs = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Keep blobs and the names nodes share in an S3 bucket, s3://BUCKET/PREFIX (needs --s3-endpoint); --root then holds this node's cache of the bucket's index, its lock and its spool.",
+        discussion: "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN), else the AWS_PROFILE (or default) profile of ~/.aws/credentials. Default: files under --root.",
+        valueName: "s3://bucket/prefix"))
+    var storage: String?
+
+    @Option(name: .customLong("s3-endpoint"), help: "The S3 server, e.g. https://s3.eu-west-1.amazonaws.com; http:// only for a plain-HTTP one (https when no scheme is given).")
+    var s3Endpoint: String?
+
+    @Option(name: .customLong("s3-region"), help: "The bucket's region (SigV4 signing). Default: us-east-1.")
+    var s3Region: String?
+
+    @Flag(name: .customLong("s3-path-style"), help: "Address the bucket as ENDPOINT/BUCKET (MinIO, SeaweedFS, Ceph, an IP address) instead of BUCKET.ENDPOINT.")
+    var s3PathStyle = false
+
     /// The config file's settings, or the empty config when none was given.
     func loadConfig() throws -> HoardConfig {
         guard let path = config ?? ProcessInfo.processInfo.environment["HOARD_CONFIG"] else { return HoardConfig() }
@@ -40,9 +55,41 @@ struct CommonOptions: ParsableArguments {
         root ?? config.root ?? StoreLayout.defaultRoot()
     }
 
+    /// Where blobs live: the command line's `--storage`/`--s3-*` over the config's `[storage]`;
+    /// nil: files under the root. `redirect` is `serve --s3-redirect`.
+    func storageSetting(_ config: HoardConfig, redirect: Bool = false) throws -> StorageSetting? {
+        do {
+            return try StorageSetting.resolve(
+                config: config.storage, url: storage, endpoint: s3Endpoint, region: s3Region, pathStyle: s3PathStyle, redirect: redirect)
+        } catch {
+            let flag = switch error.part {
+            case .url: "--storage"
+            case .endpoint: "--s3-endpoint"
+            case .region: "--s3-region"
+            }
+            throw ValidationError("\(flag): expected \(error.requirement)")
+        }
+    }
+
     /// Opens the store for writing: takes its lock, refuses a missing blob volume, runs recovery.
+    /// With a bucket (`--storage`), its blobs and shared names are there and the root caches them.
+    /// Every command that opens a store opens it here.
     func openStore(_ config: HoardConfig, logger: Logger) async throws -> Store {
-        try await Store.open(root: storeRoot(config), acceptMissingBlobs: acceptMissingBlobs, logger: logger)
+        let root = storeRoot(config)
+        guard let setting = try storageSetting(config) else {
+            return try await Store.open(root: root, acceptMissingBlobs: acceptMissingBlobs, logger: logger)
+        }
+        let bucket = try S3Backend(setting, logger: logger)
+        return try await Store.open(
+            root: root, blobs: bucket.blobStore(root: root, logger: logger), shared: bucket.sharedObjects, acceptMissingBlobs: acceptMissingBlobs,
+            logger: logger)
+    }
+
+    /// The shared index for commands that open the index without the store (`hoard token`
+    /// beside a running server); nil for files under the root.
+    func sharedIndex(_ config: HoardConfig, logger: Logger) throws -> SharedIndex? {
+        guard let setting = try storageSetting(config) else { return nil }
+        return SharedIndex(objects: try S3Backend(setting, logger: logger).sharedObjects)
     }
 
     /// Sets up swift-log once and returns the logger for this command.

@@ -13,6 +13,6 @@ struct Hoard: AsyncParsableCommand {
             by --config, then the command line. See README.md and Config/hoard.toml.
             """,
         version: HoardVersion.string,
-        subcommands: [Serve.self, Verify.self, GC.self, Ingest.self, Token.self, Status.self, Mirror.self, Sync.self, Health.self, Export.self, Import.self]
+        subcommands: [Serve.self, Verify.self, GC.self, Ingest.self, Token.self, Status.self, Mirror.self, Sync.self, Health.self, Export.self, Import.self, IndexCommand.self]
     )
 }

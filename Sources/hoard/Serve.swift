@@ -86,6 +86,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "With --offline, serve the last upstream repodata as it was, listing packages the store does not hold.")
     var offlineFullRepodata = false
 
+    @Flag(name: .customLong("s3-redirect"), help: "With --storage, answer GETs of stored packages and OCI blobs with a 307 to a presigned URL of the bucket (15 minutes), so the bytes flow from the bucket to the client, not through hoard.")
+    var s3Redirect = false
+
     @Option(name: .long, help: "Serve HTTPS with this PEM certificate chain (needs --tls-key).")
     var tlsCert: String?
 
@@ -165,6 +168,7 @@ struct Serve: AsyncParsableCommand {
         let key = tlsKey ?? config.tlsKey
         guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if let cert, let key { settings.tls = TLSFiles(certificatePath: cert, privateKeyPath: key) }
+        settings.blobRedirect = try common.storageSetting(config, redirect: s3Redirect)?.redirect ?? false
         let store = try await common.openStore(config, logger: logger)
         try await HoardServer(settings: settings, store: store, logger: logger).run()
     }

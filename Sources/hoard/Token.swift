@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HoardConfig
 import HoardStore
+import Logging
 
 /// `hoard token`: tokens for reading protected channels, kept hashed in the store's index. It
 /// works beside a running `hoard serve` (no store lock; the index is SQLite in WAL mode), and a
@@ -94,11 +95,12 @@ struct Token: AsyncParsableCommand {
 }
 
 /// The store's index, opened without the store lock so `hoard token` runs beside `hoard serve`.
+/// With a bucket (`--storage`) tokens are written to and read from it, so every node knows them.
 enum TokenIndex {
     static func open(_ common: CommonOptions, _ config: HoardConfig) throws -> StoreIndex {
         let layout = StoreLayout(root: common.storeRoot(config))
         try FileManager.default.createDirectory(atPath: layout.root, withIntermediateDirectories: true)
-        return try StoreIndex(path: layout.indexPath)
+        return try StoreIndex(path: layout.indexPath, shared: common.sharedIndex(config, logger: Logger(label: "hoard.token")))
     }
 
     static func date(_ seconds: Double) -> String {

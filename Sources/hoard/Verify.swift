@@ -31,6 +31,12 @@ struct Verify: AsyncParsableCommand {
         let logger = try common.makeLogger(config)
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         let parallelism = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        if try common.storageSetting(config) != nil {
+            // The checks compare one root's files with its index; a node's root is only a cache
+            // of the bucket's, so every blob there would look orphaned. Say so rather than report it.
+            throw ValidationError(
+                "hoard verify checks blob files under --root; with --storage the blobs are in the bucket (each verified before it became visible there), which verify does not check yet")
+        }
         let verifier: Verifier
         if repair {
             do {

@@ -282,6 +282,8 @@ def test_a_node_killed_mid_ingest_leaves_nothing_visible_and_the_others_serve(cl
     upstream.clear_faults()
     resp = request(b.port, "GET", pkg_path(name))
     assert resp.status == 200 and resp.body == data
+    # B's commit (blob, then name) ends just after its client got the last, verified byte.
+    wait_for_name(c, name)
     lb = c.balance()
     for _ in range(4):
         resp = request(lb.port, "GET", pkg_path(name))
@@ -295,6 +297,14 @@ def test_a_node_killed_mid_ingest_leaves_nothing_visible_and_the_others_serve(cl
     assert resp.status == 200 and resp.body == data
     assert upstream.count("GET", path) == 2
     assert_blobs_are_whole(c)
+
+
+def wait_for_name(c: Cluster, filename: str, timeout: float = 10) -> None:
+    """Until the bucket names `filename` (a node's commit is done: blob, then name)."""
+    deadline = time.monotonic() + timeout
+    while not any(key.endswith("/" + filename) for key in c.keys("index/conda/")):
+        assert time.monotonic() < deadline, f"no shared name for {filename} after {timeout}s: {sorted(c.keys('index/'))}"
+        time.sleep(0.1)
 
 
 # ---- the bucket goes away and comes back -------------------------------------------------------
@@ -416,8 +426,14 @@ def test_s3_redirect_answers_307_to_a_presigned_url_of_the_right_bytes(cluster, 
     data = package_bytes(channel_dir, name)
     first = request(a.port, "GET", pkg_path(name))  # a miss streams through the node
     assert first.status == 200 and first.body == data
+    wait_for_name(c, name)  # until then A answers from its fill, B from its own
     for node in (a, b):
         resp = request(node.port, "GET", pkg_path(name))
+        deadline = time.monotonic() + 5
+        while resp.status == 200 and node is a and time.monotonic() < deadline:
+            # A's fill ends once its local row is written too, a moment after the shared name.
+            time.sleep(0.1)
+            resp = request(node.port, "GET", pkg_path(name))
         assert resp.status == 307, f"{resp.status} {resp.text[:200]}"
         location = resp.header("location")
         assert location.startswith(c.seaweed.endpoint + "/") and "X-Amz-Signature=" in location, location

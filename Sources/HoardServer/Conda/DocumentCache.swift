@@ -129,7 +129,11 @@ final class DocumentCache: Sendable {
                 defer { _ = self.refreshes.withLock { $0.removeValue(forKey: key) } }
                 let entry: CachedDocument
                 do {
-                    entry = .present(try await self.fetch(key, channel: channel, current: current?.snapshot))
+                    if let refreshed = await self.sharedRefresh(key, current: current) {
+                        entry = refreshed
+                    } else {
+                        entry = .present(try await self.fetch(key, channel: channel, current: current?.snapshot))
+                    }
                 } catch let error as UpstreamError where error.isNotFound && current?.snapshot == nil {
                     // A copy hoard holds is kept on a not-found (stale-if-error, as for any error);
                     // with none, upstream's answer is what hoard holds from now on.
@@ -152,6 +156,34 @@ final class DocumentCache: Sendable {
             }
             running[key] = task
             return task
+        }
+    }
+
+    /// With a shared index (several nodes over one bucket), what another node learned from
+    /// upstream since `current` was validated, while it is still fresh: taken instead of asking
+    /// upstream again. nil when there is none (or no shared index: then this is a nil check), and
+    /// when the bucket cannot be read: upstream is asked, as without it.
+    private func sharedRefresh(_ key: DocumentKey, current: CachedDocument?) async -> CachedDocument? {
+        guard store.index.shared != nil else { return nil }
+        do {
+            guard let state = try await store.index.sharedDocument(channel: key.channel, label: key.label, subdir: key.subdir, name: key.kind.rawValue)
+            else { return nil }
+            let now = Date().timeIntervalSince1970
+            let held = current?.validatedAt ?? -.infinity
+            switch state {
+            case .snapshot(let row):
+                let ttl = DocumentSnapshot.ttl(configured: configuredTTL, cacheControl: row.upstreamCacheControl)
+                guard row.validatedAt > held, now - row.validatedAt < ttl else { return nil }
+                logger.debug("using another node's refresh", metadata: ["document": "\(key)"])
+                return .present(try await load(key, row: row))
+            case .missing(let row):
+                // A copy held is kept over a not-found, as when upstream says so itself.
+                guard current?.snapshot == nil, row.checkedAt > held, now - row.checkedAt < missingTTL else { return nil }
+                return .missing(MissingDocument(key: key, row: row, ttl: missingTTL))
+            }
+        } catch {
+            logger.debug("could not use the shared record of a document; asking upstream", metadata: ["document": "\(key)", "error": "\(error)"])
+            return nil
         }
     }
 
