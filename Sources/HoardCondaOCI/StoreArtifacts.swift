@@ -44,6 +44,30 @@ public struct StoreArtifacts: Sendable {
         self.info = info
     }
 
+    /// Packages whose info layers are made at once by `plan`.
+    static let layerConcurrency = 8
+
+    /// `transform` of each item, at most `limit` at once, in the items' order.
+    static func orderedMap<T: Sendable, R: Sendable>(_ items: [T], limit: Int, _ transform: @escaping @Sendable (T) async -> R) async -> [R] {
+        await withTaskGroup(of: (Int, R).self) { group in
+            var out: [(index: Int, result: R)] = []
+            out.reserveCapacity(items.count)
+            var next = 0
+            func add() {
+                guard next < items.count else { return }
+                let index = next, item = items[index]
+                next += 1
+                group.addTask { (index, await transform(item)) }
+            }
+            for _ in 0..<max(1, limit) { add() }
+            while let done = await group.next() {
+                out.append((done.0, done.1))
+                add()
+            }
+            return out.sorted { $0.index < $1.index }.map(\.result)
+        }
+    }
+
     /// The channels the store holds anything for.
     public func channels() async throws -> [String] { try await store.index.condaChannels() }
 
@@ -102,11 +126,17 @@ public struct StoreArtifacts: Sendable {
         }
         let (groups, invalid) = CondaOCILayout.group(held)
         plan.skipped += invalid
-        for group in groups {
+        // Making a package's layers is mostly waiting (store writes, index rows, the worker
+        // pool): made several at once, the first plan of a big subdir costs seconds, not minutes.
+        let info = self.info
+        let layers = await Self.orderedMap(groups, limit: Self.layerConcurrency) { group -> Result<CondaOCIInfoLayers, any Error>? in
+            guard let first = group.archives.first else { return nil }
+            do { return .success(try await info.layers(first, subdir: subdir)) } catch { return .failure(error) }
+        }
+        for (group, made) in zip(groups, layers) {
             do {
-                guard let first = group.archives.first else { continue }
-                let layers = try await info.layers(first, subdir: subdir)
-                plan.packages.append(try CondaOCIManifests.package(channel: channel, subdir: subdir, group: group, info: layers))
+                guard let made else { continue }
+                plan.packages.append(try CondaOCIManifests.package(channel: channel, subdir: subdir, group: group, info: try made.get()))
             } catch {
                 for archive in group.archives { plan.skipped.append(CondaOCISkip(filename: archive.filename.rawValue, reason: "\(error)")) }
                 continue

@@ -62,14 +62,15 @@ extension RegistryClient {
         case uploaded(bytes: Int64)
     }
 
-    /// Pushes one blob unless the repository has it: HEAD, then a mount from `mountFrom` when
-    /// given, then an upload: in `chunkSize` PATCHes when the blob is larger (falling back to one
+    /// Pushes one blob unless the repository has it: HEAD (unless `checkFirst` is false: the
+    /// caller knows the repository cannot hold it), then a mount from `mountFrom` when given,
+    /// then an upload: in `chunkSize` PATCHes when the blob is larger (falling back to one
     /// monolithic PUT when the registry refuses chunks), else one PUT.
     public func pushBlob(
         _ endpoint: RegistryEndpoint, repository: String, digest: BlobDigest, size: Int64,
-        content: BlobContent, mountFrom: String? = nil, chunkSize: Int64
+        content: BlobContent, mountFrom: String? = nil, chunkSize: Int64, checkFirst: Bool = true
     ) async throws -> BlobPush {
-        if try await blobSize(endpoint, repository: repository, digest: digest) != nil { return .present }
+        if checkFirst, try await blobSize(endpoint, repository: repository, digest: digest) != nil { return .present }
         let full = endpoint.repository(repository)
         let scope = Self.pushScope(full)
         var start = url(endpoint, full, "blobs/uploads/")
@@ -179,6 +180,56 @@ extension RegistryClient {
             }
         }
         return digest
+    }
+
+    /// The repositories below the endpoint's namespace that the registry lists in its catalog
+    /// (`GET /v2/_catalog`, paged by `Link`, starting after the namespace), relative to the
+    /// namespace; nil when the registry keeps no catalog, refuses it, or lists more than
+    /// `maxPages` pages of 1,000 (then the caller must ask about each repository instead).
+    /// Catalogs list in order, so the walk stops at the first name past the namespace.
+    public func repositories(_ endpoint: RegistryEndpoint, maxPages: Int = 1_000) async -> Set<String>? {
+        let prefix = endpoint.namespace.isEmpty ? "" : endpoint.namespace + "/"
+        var next: String? = "\(endpoint.baseURL)/v2/_catalog?n=1000"
+            + (endpoint.namespace.isEmpty ? "" : "&last=\(PercentEncoding.encode(endpoint.namespace))")
+        // Names under the namespace are contiguous in a catalog, whether it sorts plainly or
+        // by path component; none comes after `<namespace>0` ('0' follows '/') in either order.
+        let end = endpoint.namespace + "0"
+        var found: Set<String> = []
+        var pages = 0
+        while let url = next {
+            pages += 1
+            guard pages <= maxPages else { return nil }
+            guard let response = try? await perform(endpoint, url: url, scope: "registry:catalog:*", method: .GET) else { return nil }
+            guard response.status == 200, let body = try? await response.collect(limit: 16 << 20),
+                let page = try? JSONDecoder().decode(CatalogPage.self, from: Data(Array(buffer: body)))
+            else {
+                _ = try? await response.collect(limit: 1 << 20)
+                return nil
+            }
+            var past = false
+            for name in page.repositories ?? [] {
+                if name.hasPrefix(prefix) {
+                    found.insert(String(name.dropFirst(prefix.count)))
+                } else if !prefix.isEmpty, !found.isEmpty || name >= end {
+                    past = true
+                }
+            }
+            if past { break }
+            next = Self.nextLink(response.headers.first(name: "link")).map { resolve($0, endpoint) }
+        }
+        return found
+    }
+
+    private struct CatalogPage: Decodable { let repositories: [String]? }
+
+    /// The target of `Link: <URL>; rel="next"`, nil when there is none.
+    static func nextLink(_ header: String?) -> String? {
+        guard let header else { return nil }
+        for part in header.split(separator: ",") where part.contains("rel=\"next\"") || part.contains("rel=next") {
+            guard let open = part.firstIndex(of: "<"), let close = part[open...].firstIndex(of: ">") else { continue }
+            return String(part[part.index(after: open)..<close])
+        }
+        return nil
     }
 
     /// Checks that the registry answers and that hoard's credentials may push to `repository`:

@@ -87,7 +87,7 @@ struct Sync: AsyncParsableCommand {
         }
         let credentials: UpstreamCredentials
         do { credentials = try UpstreamCredentials.load() } catch { throw ValidationError("registry credentials: \(error)") }
-        let http = HTTPUpstream(timeout: config.upstreamTimeout ?? .seconds(60), maxConcurrent: jobs * 2 + 4, logger: logger)
+        let http = HTTPUpstream(timeout: config.upstreamTimeout ?? .seconds(60), maxConcurrent: jobs * 4 + 4, logger: logger)
         let client = RegistryClient(http: http, credentials: credentials)
         if registry != nil, !options.namedProtectedChannels.isEmpty {
             // Once per run: publishing a protected channel copies it out of hoard's access control.

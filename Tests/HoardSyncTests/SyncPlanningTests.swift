@@ -102,3 +102,28 @@ import Testing
         #expect(options.namedProtectedChannels == ["priv"])
     }
 }
+
+@Suite struct RegistryKnowledgeTests {
+    @Test func withoutACatalogNoRepositoryIsKnownNew() {
+        let knowledge = RegistryKnowledge(listed: nil)
+        #expect(!knowledge.isNew("ch/noarch/a"))
+    }
+
+    @Test func aRepositoryTheCatalogOmitsIsNew() {
+        let knowledge = RegistryKnowledge(listed: ["ch/noarch/a"])
+        #expect(!knowledge.isNew("ch/noarch/a"))
+        #expect(knowledge.isNew("ch/noarch/b"))
+    }
+
+    @Test func blobsPlacedThisRunAreMountSourcesElsewhere() {
+        let knowledge = RegistryKnowledge(listed: [])
+        let digest = BlobDigest.of([1, 2, 3])
+        #expect(knowledge.elsewhere(digest, than: "x") == nil)
+        knowledge.note(digest, in: "x")
+        knowledge.note(digest, in: "y")
+        #expect(knowledge.placed(digest, in: "x") && knowledge.placed(digest, in: "y"))
+        #expect(!knowledge.placed(digest, in: "z"))
+        #expect(knowledge.elsewhere(digest, than: "x") == nil)
+        #expect(knowledge.elsewhere(digest, than: "z") == "x")
+    }
+}

@@ -321,6 +321,35 @@ def test_sync_to_a_second_hoard(filled_root: Path, hoard_bin: Path, tmp_path: Pa
         target_hoard.stop()
 
 
+def test_sync_to_a_new_registry_sends_only_the_requests_it_needs(filled_root: Path, registries, hoard_bin: Path):
+    """docker-registry's CPU per request bounds a sync of small packages: a package whose
+    repository the catalog does not list gets no HEAD (manifest or blob), its shared empty config
+    is mounted, and each other blob costs one POST and one PUT."""
+    registry = registries()
+    target = f"http://127.0.0.1:{registry.port}/mirror"
+    pushed = run_sync(hoard_bin, filled_root, "--registry", target, "--jobs", "1")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert summary_counts(pushed.stdout) == {"pushed": 3, "present": 0, "skipped": 0, "failed": 0}
+    package_repos = {f"/v2/mirror/fixture/{subdir}/{name}/" for subdir, name in TAGS}
+
+    def of_packages(method: str) -> list[str]:
+        return [u for u in registry.requests(method) if any(u.startswith(p) for p in package_repos)]
+
+    assert of_packages("HEAD") == []
+    assert [u for u in registry.requests("GET") if u.startswith("/v2/_catalog")] == ["/v2/_catalog?n=1000&last=mirror"]
+    manifest_puts = [u for u in of_packages("PUT") if "/manifests/" in u]
+    uploads = [u for u in of_packages("PUT") if "/blobs/uploads/" in u]
+    posts = of_packages("POST")
+    mounts = [u for u in posts if "mount=" in u]
+    assert len(manifest_puts) == 3
+    # Per package: the empty config (uploaded by the first package, mounted by the others) and
+    # the archive(s), info.tar.gz and info/index.json, each uploaded once.
+    layers = 4 + 3 + 3  # fx-lib has two archives
+    assert len(mounts) == 2
+    assert len(uploads) == layers + 1
+    assert len(posts) == len(uploads) + len(mounts)
+
+
 def test_sync_killed_midway_resumes_without_duplicates(filled_root: Path, registries, hoard_bin: Path):
     registry = registries()
     target = f"http://127.0.0.1:{registry.port}/mirror"
