@@ -124,8 +124,21 @@ public final class S3Client: Sendable {
     }
 
     /// Copies `source` to `destination` inside the bucket (server side); returns the new ETag,
-    /// or nil when the condition on the destination failed.
+    /// or nil when the condition on the destination failed. Sources over S3's 5 GiB limit for
+    /// one CopyObject are copied in parts (`copyInParts`).
     public func copy(from source: String, to destination: String, condition: S3Condition = .none) async throws(S3Error) -> String? {
+        do {
+            return try await copyObject(from: source, to: destination, condition: condition)
+        } catch {
+            // S3 refuses a source over 5 GiB with InvalidRequest; only then is a HEAD worth it.
+            guard case .server(_, _, _, let code, _) = error, code == "InvalidRequest" || code == "EntityTooLarge",
+                  let info = try await head(source), info.size > Self.singleCopyLimit else { throw error }
+            return try await copyInParts(from: source, to: destination, size: info.size, condition: condition)
+        }
+    }
+
+    /// One CopyObject request.
+    func copyObject(from source: String, to destination: String, condition: S3Condition) async throws(S3Error) -> String? {
         var headers = Self.conditionHeaders(condition)
         headers.append(("x-amz-copy-source", "/" + location.bucket + "/" + SigV4Signer.encodePath(try objectKey(source))))
         let response = try await send("COPY", method: .PUT, key: destination, headers: headers)

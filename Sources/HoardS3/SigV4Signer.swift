@@ -99,9 +99,11 @@ public struct SigV4Signer: Sendable {
     // MARK: Query presigning
 
     /// The query string (encoded, `X-Amz-Signature` last) that presigns `method encodedPath` on
-    /// `host` for `expires` seconds from `date`. Only `host` is signed; the payload is unsigned.
+    /// `host` for `expires` seconds from `date`. Only `host` is signed; the payload is unsigned
+    /// (S3's rule for presigned URLs; other services sign the empty payload's hash instead).
     public func presignedQuery(method: String, encodedPath: String, host: String,
-                               query: [(name: String, value: String)] = [], expires: Int, date: Date) -> String {
+                               query: [(name: String, value: String)] = [], expires: Int, date: Date,
+                               payloadHash: String = SigV4Signer.unsignedPayload) -> String {
         var parameters = query
         parameters.append(("X-Amz-Algorithm", "AWS4-HMAC-SHA256"))
         parameters.append(("X-Amz-Credential", "\(credentials.accessKeyID)/\(scope(date))"))
@@ -110,7 +112,7 @@ public struct SigV4Signer: Sendable {
         if let token = credentials.sessionToken { parameters.append(("X-Amz-Security-Token", token)) }
         parameters.append(("X-Amz-SignedHeaders", "host"))
         let request = Request(method: method, encodedPath: encodedPath, query: parameters,
-                              headers: [("host", host)], payloadHash: Self.unsignedPayload)
+                              headers: [("host", host)], payloadHash: payloadHash)
         let (canonical, _) = canonicalRequest(request)
         let signature = signature(stringToSign: stringToSign(canonicalRequest: canonical, date: date), date: date)
         return Self.canonicalQuery(parameters) + "&X-Amz-Signature=" + signature

@@ -78,6 +78,10 @@ public final class S3TestServer: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// One HTTP client for every test server of the process, configured as hoard configures
+    /// its own (`S3Client.httpClientConfiguration`); it lives as long as the process.
+    static let sharedHTTPClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: S3Client.httpClientConfiguration())
+
     // MARK: Starting
 
     private init(kind: Kind, port: Int, credentials: S3Credentials, directory: String, processID: Int32) {
@@ -85,7 +89,7 @@ public final class S3TestServer: Sendable {
         self.port = port
         self.endpoint = "http://127.0.0.1:\(port)"
         self.credentials = credentials
-        self.httpClient = HTTPClient.shared
+        self.httpClient = Self.sharedHTTPClient
         self.directory = directory
         self.processID = processID
     }
