@@ -232,7 +232,7 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
         let digest = try verify()
         let size = bytesWritten
         let blobKey = S3BlobKeys.blob(digest)
-        do {
+        do throws(StoreError) {
             try await sendFullParts()
             if let upload {
                 if uploaded < size { try await sendPart(count: Int(size - uploaded)) }
