@@ -11,15 +11,18 @@ extension StoreIndex {
         guard written != nil else { throw StoreError.index("a token with hash \(ChannelToken.id(ofHash: hash))… exists already in the shared index") }
     }
 
-    /// The token as the bucket has it, cached (or dropped from the cache when the bucket has none).
+    /// The token as the bucket has it, cached.
     func sharedChannelToken(hash: String, shared: SharedIndex) async throws -> ChannelTokenRecord? {
         let key = SharedIndex.tokenKey(hash: hash)
-        guard let record = try await shared.read(SharedChannelToken.self, at: key)?.value else {
-            try await pool.write { db in try db.execute(sql: "DELETE FROM channel_token WHERE token_sha256 = ?", arguments: [hash]) }
-            return nil
-        }
+        // Unknown to the bucket: not a token, whatever the cache holds (nothing is written for a
+        // guess; `channelTokens` drops stale cached rows).
+        guard let record = try await shared.read(SharedChannelToken.self, at: key)?.value else { return nil }
         let token = ChannelTokenRecord(record)
-        try await pool.write { db in try Self.cacheToken(db, token, hash: hash) }
+        // Checked on every request that carries a token: the cached row is written only when it changed.
+        let cached = try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM channel_token WHERE token_sha256 = ?", arguments: [hash]).map(ChannelTokenRecord.init(row:))
+        }
+        if cached != token { try await pool.write { db in try Self.cacheToken(db, token, hash: hash) } }
         return token
     }
 

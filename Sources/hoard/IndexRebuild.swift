@@ -34,7 +34,8 @@ struct IndexCommand: AsyncParsableCommand {
             let report = try await SharedIndexRebuild(store: store).run()
             print("""
                 index rebuilt from the bucket: \(report.blobs) blobs, \(report.condaFiles) conda files, \
-                \(report.documents) channel documents, \(report.tokens) tokens, \(report.condaInfoLayers) info-layer rows; \
+                \(report.documents) channel documents, \(report.tokens) tokens, \(report.condaInfoLayers) info-layer rows, \
+                \(report.oci.repositories) OCI repositories (\(report.oci.manifests) manifests, \(report.oci.tags) tags); \
                 \(report.droppedBlobs) cached blobs the bucket no longer holds were dropped
                 """)
         }

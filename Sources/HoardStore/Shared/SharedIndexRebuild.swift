@@ -10,11 +10,13 @@ public struct IndexRebuildReport: Sendable, Equatable {
     public var condaInfoLayers = 0
     /// Cached blob rows dropped because the bucket no longer holds their blob (names included).
     public var droppedBlobs = 0
+    /// The OCI side's records (`refreshOCINames`).
+    public var oci = OCIRefreshCounts()
 }
 
 /// Refills a node's SQLite index from the bucket (`hoard index rebuild`): after a lost or
 /// damaged root, or to reconcile a cache that start-up deliberately does not reconcile (see
-/// `Recovery`). Every shared record of the conda side is read again and cached, cached rows the
+/// `Recovery`). Every shared record (conda side here, OCI side in `refreshOCINames`) is read again and cached, cached rows the
 /// bucket no longer has are dropped, and the blob rows are made to match one listing of the
 /// bucket's blobs. It costs a listing of every key, which is why it is a command and not part
 /// of every start.
@@ -35,6 +37,7 @@ public struct SharedIndexRebuild: Sendable {
         try await index.refreshDocuments([], rereadAll: true)
         try await index.refreshTokens()
         _ = try await index.refreshCondaInfo()
+        report.oci = try await index.refreshOCINames()
 
         // Blob rows: what the bucket holds. Names cached above whose blob is gone go with it.
         var present: [BlobDigest: Int64] = [:]
