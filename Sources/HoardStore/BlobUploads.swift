@@ -90,6 +90,14 @@ public struct UploadInfo: Sendable, Equatable {
     public let size: Int64
     /// When bytes last reached it (its creation when none did).
     public let lastModified: Date
+
+    /// For backends in other modules (the S3 one).
+    public init(id: UploadID, metadata: [UInt8], size: Int64, lastModified: Date) {
+        self.id = id
+        self.metadata = metadata
+        self.size = size
+        self.lastModified = lastModified
+    }
 }
 
 /// One session of `list`.
@@ -97,4 +105,11 @@ public struct UploadEntry: Sendable, Equatable {
     public let id: UploadID
     public let size: Int64
     public let lastModified: Date
+
+    /// For backends in other modules (the S3 one).
+    public init(id: UploadID, size: Int64, lastModified: Date) {
+        self.id = id
+        self.size = size
+        self.lastModified = lastModified
+    }
 }

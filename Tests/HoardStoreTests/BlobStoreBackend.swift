@@ -1,13 +1,20 @@
 import Foundation
+import HoardS3
+import HoardS3TestSupport
 import Testing
 @testable import HoardStore
 
 /// The backends the conformance suite runs against; each makes a fresh, empty store and checks
-/// afterwards that no ingest was left behind (no temp file, no writer's bytes held), as
-/// distribution's suite checks that a driver cleaned up after every test.
+/// afterwards that no ingest was left behind (no temp file, no writer's bytes held, no multipart
+/// upload or staging object in the bucket), as distribution's suite checks that a driver cleaned
+/// up after every test.
 enum BlobStoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case file
     case memory
+    /// The S3 backend on a fresh bucket of the test process's moto server.
+    case s3moto
+    /// The S3 backend on a fresh bucket of the test process's SeaweedFS (which checks signatures).
+    case s3seaweed
 
     var testDescription: String { rawValue }
 
@@ -24,7 +31,52 @@ enum BlobStoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertib
             let store = MemoryBlobStore()
             try await body(store)
             #expect(store.ingestsInProgress == 0, "ingests left behind in memory")
+        case .s3moto, .s3seaweed:
+            let bucket = try await S3Bucket(self == .s3moto ? .moto : .seaweed)
+            try await body(bucket.store)
+            try await bucket.expectNothingLeftBehind()
         }
+    }
+}
+
+/// A fresh bucket and an `S3BlobStore` on it (its spool in a temporary directory), as one node.
+final class S3Bucket: Sendable {
+    let server: S3TestServer
+    let location: S3Location
+    let client: S3Client
+    let store: S3BlobStore
+    let spool: String
+    /// Where the nodes' spools are, removed with this.
+    private let directory: String
+
+    init(_ kind: S3TestServer.Kind) async throws {
+        directory = NSTemporaryDirectory() + "hoard-test-" + UUID().uuidString
+        server = try await S3TestServer.shared(kind)
+        location = try await server.makeBucket()
+        client = server.client(for: location)
+        spool = directory + "/tmp/s3-spool"
+        store = S3BlobStore(client: client, spoolDirectory: spool)
+        try await store.prepare()
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Another node on the same bucket: its own client, store and spool (under this one's
+    /// temporary directory).
+    func node(_ name: String) async throws -> S3BlobStore {
+        let node = S3BlobStore(client: server.client(for: location), spoolDirectory: directory + "/" + name + "/tmp/s3-spool")
+        try await node.prepare()
+        return node
+    }
+
+    /// No multipart upload in progress, no staging object, no spool file: every ingest ended.
+    func expectNothingLeftBehind() async throws {
+        await store.settle()
+        let uploads = try await client.listMultipartUploads(prefix: "")
+        #expect(uploads.isEmpty, "multipart uploads left behind: \(uploads.map(\.key))")
+        let staged = try await client.list(prefix: "staging/")
+        #expect(staged.isEmpty, "staging objects left behind: \(staged.map(\.key))")
+        #expect(filesIn(spool) == [], "spool files left behind")
     }
 }
 
