@@ -315,6 +315,45 @@ import Testing
         #expect(try await scan.scan().names[digest]?.count == 1)
         #expect(try await scan.scan().referenced == [digest])
     }
+
+    /// Garbage collection and eviction over the S3 backend: two nodes, each its own root and
+    /// `S3BlobStore`, on one SeaweedFS bucket. The blobs' LastModified comes from the listing.
+    @Test func garbageCollectionAndEvictionOnSeaweedFS() async throws {
+        let server = try await S3TestServer.seaweed()
+        let location = try await server.makeBucket()
+        let root = NSTemporaryDirectory() + "hoard-shared-gc-s3-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func node(_ name: String) async throws -> Store {
+            let client = server.client(for: location)
+            return try await Store.open(
+                root: root + "/" + name, blobs: S3BlobStore(client: client, spoolDirectory: root + "/" + name + "/tmp/s3-spool"),
+                shared: S3SharedObjects(client: client))
+        }
+        let a = try await node("a")
+        let b = try await node("b")
+        let maintenanceA = try #require(try SharedMaintenance.make(for: a, interval: .seconds(30)))
+        let maintenanceB = try #require(try SharedMaintenance.make(for: b, interval: .seconds(30)))
+        let named = try await a.ingest(bytes: randomBytes(100))
+        let unnamed = try await b.ingest(bytes: randomBytes(100))
+        let key = CondaFileKey(channel: "conda-forge", subdir: "noarch", filename: "named-1.0-0.conda")
+        try await a.index.setCondaFile(key, digest: named.digest)
+
+        guard case .held = try await maintenanceA.lease.acquire() else { Issue.record("A could not take the lease"); return }
+        let young = try await maintenanceA.collector().run()
+        #expect(young.removedBlobs.isEmpty && young.youngUnnamedBlobs == 1 && young.namedBlobs == 1)
+        let report = try await maintenanceA.collector().run(now: Date().addingTimeInterval(7200))
+        #expect(report.removedBlobs == [unnamed.digest])
+        #expect(try await a.blobs.size(of: unnamed.digest) == nil)
+        #expect(try await a.blobs.size(of: named.digest) == 100)
+
+        // B read the named blob; A evicts it (over the limit): the name goes, then the blob.
+        try await maintenanceB.accesses.publish()
+        let eviction = try await maintenanceA.evictor(limit: ByteSize(bytes: 0)).run()
+        #expect(eviction.removedBlobs == 1)
+        #expect(try await SharedIndex(objects: S3SharedObjects(client: server.client(for: location))).objects.get(SharedIndex.condaKey(key)) == nil)
+        #expect(try await b.blobs.size(of: named.digest) == nil)
+        #expect(try await b.index.condaFile(key) == nil)
+    }
 }
 
 /// `MemorySharedObjects` that notes, for every delete, whether the blobs the deleted record
