@@ -1,4 +1,6 @@
 import Foundation
+import HoardS3
+import HoardS3TestSupport
 import Synchronization
 import Testing
 
@@ -22,37 +24,38 @@ import Testing
             root = NSTemporaryDirectory() + "hoard-shared-gc-" + UUID().uuidString
             objects = RecordingSharedObjects(blobs: blobs)
             let shared = SharedIndex(objects: objects)
-            let storeA = try await Store.open(root: root + "/a", blobs: blobs)
-            let storeB = try await Store.open(root: root + "/b", blobs: blobs)
-            a = SharedMaintenance(store: storeA, shared: shared, node: try NodeIdentity.load(storeA.layout), leaseDuration: 300)
-            b = SharedMaintenance(store: storeB, shared: shared, node: try NodeIdentity.load(storeB.layout), leaseDuration: 300)
+            let storeA = try await Store.open(root: root + "/a", blobs: blobs, shared: objects)
+            let storeB = try await Store.open(root: root + "/b", blobs: blobs, shared: objects)
+            a = try #require(try SharedMaintenance.make(for: storeA, interval: .seconds(30)))
+            b = try #require(try SharedMaintenance.make(for: storeB, interval: .seconds(30)))
+            _ = shared
         }
 
         deinit { try? FileManager.default.removeItem(atPath: root) }
 
-        // Records as the conda and OCI sides of the shared index write them.
+        // Names written as the conda and OCI sides of the shared index write them (through
+        // node A's index: the shared record, then A's row).
 
-        /// A conda file name (`index/conda/<channel>/<label>/<subdir>/<filename>`).
+        /// A conda file name.
         @discardableResult
         func condaName(_ digest: BlobDigest, _ filename: String) async throws -> SharedKey {
-            let key = SharedIndex.key("conda", ["conda-forge", "", "noarch", filename])
-            try await shared.write(["digest": digest.description], at: key)
-            return key
+            let key = CondaFileKey(channel: "conda-forge", subdir: "noarch", filename: filename)
+            try await storeA.index.setCondaFile(key, digest: digest)
+            return SharedIndex.condaKey(key)
         }
 
         /// A blob pushed into an OCI repository (pinned).
         @discardableResult
         func pushedBlob(_ digest: BlobDigest, size: Int64) async throws -> SharedKey {
-            let key = SharedIndex.key("oci", ["team", "app"]).appending("_blobs", digest.hex)
-            try await shared.write(SizedDigest(digest: digest.description, size: size), at: key)
-            return key
+            try await storeA.index.ociAddBlob(repository: "team/app", digest: digest)
+            return SharedIndex.ociBlobKey("team/app", digest)
         }
 
-        /// The current repodata of a subdir (its blobs are never evicted).
+        /// The current repodata of a subdir (its blobs are never evicted), as its record holds it.
         @discardableResult
         func document(_ digest: BlobDigest) async throws -> SharedKey {
-            let key = SharedIndex.key("repodata", ["conda-forge", "", "noarch", "repodata.json"])
-            try await shared.write(["digest": digest.description, "upstream_etag": "\"abc\""], at: key)
+            let key = SharedIndex.documentKey(channel: "conda-forge", label: "", subdir: "noarch", name: "repodata.json")
+            try await shared.write(["snapshot": ["digest": digest.description, "upstreamETag": "\"abc\""]], at: key)
             return key
         }
 
@@ -60,8 +63,6 @@ import Testing
             try await objects.get(key) != nil
         }
     }
-
-    struct SizedDigest: Codable { var digest: String; var size: Int64 }
 
     // MARK: The lease
 
@@ -185,7 +186,7 @@ import Testing
         #expect(report.removedBlobs == 1)
         #expect(try await nodes.blobs.size(of: victim.digest) == nil)
         #expect(try await nodes.exists(name))
-        #expect(try await nodes.shared.read([String: String].self, at: name)?.value["digest"] == other.digest.description)
+        #expect(try await nodes.shared.read(SharedCondaFile.self, at: name)?.value.digest == other.digest.hex)
     }
 
     @Test func accessesPublishedByBProtectABlobFromEvictionOnA() async throws {
@@ -286,6 +287,73 @@ import Testing
         let next = try await nodes.b.tick(limit: ByteSize(bytes: 0))
         #expect(next.holder && next.eviction?.removedBlobs == 1)
     }
+
+    // MARK: Against a real bucket
+
+    /// The lease's conditional create and compare-and-swap as SeaweedFS enforces them
+    /// (`If-None-Match: *`, `If-Match`), and the scan and access times over real listings.
+    @Test func theLeaseAndTheScanOnSeaweedFS() async throws {
+        let server = try await S3TestServer.seaweed()
+        let objects = S3SharedObjects(client: server.client(for: try await server.makeBucket()))
+        let a = MaintenanceLease(objects: objects, node: NodeIdentity(id: UUID().uuidString.lowercased()))
+        let b = MaintenanceLease(objects: objects, node: NodeIdentity(id: UUID().uuidString.lowercased()))
+        async let first = a.acquire()
+        async let second = b.acquire()
+        let states = try await [first, second]
+        #expect(states.filter { if case .held = $0 { true } else { false } }.count == 1)
+        let (holder, other) = await a.isHeld ? (a, b) : (b, a)
+        guard case .held = try await holder.acquire() else { Issue.record("the holder could not renew"); return }
+        guard case .heldByOther = try await other.acquire() else { Issue.record("a held lease was taken"); return }
+        // Expired: taken over with If-Match; the old holder cannot renew.
+        let later = Date().addingTimeInterval(400)
+        guard case .held = try await other.acquire(now: later) else { Issue.record("an expired lease was not taken over"); return }
+        #expect(!(await holder.renew(now: later)))
+
+        let digest = BlobDigest.of(randomBytes(10))
+        try await SharedIndex(objects: objects).write(SharedCondaFile(digest: digest.hex, size: 10), at: SharedIndex.condaKey(CondaFileKey(channel: "c", subdir: "noarch", filename: "p-1-0.conda")))
+        let scan = SharedNameScan(objects: objects)
+        #expect(try await scan.scan().names[digest]?.count == 1)
+        #expect(try await scan.scan().referenced == [digest])
+    }
+
+    /// Garbage collection and eviction over the S3 backend: two nodes, each its own root and
+    /// `S3BlobStore`, on one SeaweedFS bucket. The blobs' LastModified comes from the listing.
+    @Test func garbageCollectionAndEvictionOnSeaweedFS() async throws {
+        let server = try await S3TestServer.seaweed()
+        let location = try await server.makeBucket()
+        let root = NSTemporaryDirectory() + "hoard-shared-gc-s3-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func node(_ name: String) async throws -> Store {
+            let client = server.client(for: location)
+            return try await Store.open(
+                root: root + "/" + name, blobs: S3BlobStore(client: client, spoolDirectory: root + "/" + name + "/tmp/s3-spool"),
+                shared: S3SharedObjects(client: client))
+        }
+        let a = try await node("a")
+        let b = try await node("b")
+        let maintenanceA = try #require(try SharedMaintenance.make(for: a, interval: .seconds(30)))
+        let maintenanceB = try #require(try SharedMaintenance.make(for: b, interval: .seconds(30)))
+        let named = try await a.ingest(bytes: randomBytes(100))
+        let unnamed = try await b.ingest(bytes: randomBytes(100))
+        let key = CondaFileKey(channel: "conda-forge", subdir: "noarch", filename: "named-1.0-0.conda")
+        try await a.index.setCondaFile(key, digest: named.digest)
+
+        guard case .held = try await maintenanceA.lease.acquire() else { Issue.record("A could not take the lease"); return }
+        let young = try await maintenanceA.collector().run()
+        #expect(young.removedBlobs.isEmpty && young.youngUnnamedBlobs == 1 && young.namedBlobs == 1)
+        let report = try await maintenanceA.collector().run(now: Date().addingTimeInterval(7200))
+        #expect(report.removedBlobs == [unnamed.digest])
+        #expect(try await a.blobs.size(of: unnamed.digest) == nil)
+        #expect(try await a.blobs.size(of: named.digest) == 100)
+
+        // B read the named blob; A evicts it (over the limit): the name goes, then the blob.
+        try await maintenanceB.accesses.publish()
+        let eviction = try await maintenanceA.evictor(limit: ByteSize(bytes: 0)).run()
+        #expect(eviction.removedBlobs == 1)
+        #expect(try await SharedIndex(objects: S3SharedObjects(client: server.client(for: location))).objects.get(SharedIndex.condaKey(key)) == nil)
+        #expect(try await b.blobs.size(of: named.digest) == nil)
+        #expect(try await b.index.condaFile(key) == nil)
+    }
 }
 
 /// `MemorySharedObjects` that notes, for every delete, whether the blobs the deleted record
@@ -313,7 +381,7 @@ final class RecordingSharedObjects: SharedObjects {
     func get(_ key: SharedKey) async throws(StoreError) -> SharedObject? {
         if let (moved, digest) = moveBeforeRead, moved == key {
             moveBeforeRead = nil
-            _ = try await base.put(key, Array("{\"digest\":\"\(digest)\"}".utf8), when: .always)
+            _ = try await base.put(key, Array("{\"digest\":\"\(digest.hex)\",\"size\":100}".utf8), when: .always)
         }
         return try await base.get(key)
     }

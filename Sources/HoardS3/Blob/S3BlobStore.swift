@@ -96,7 +96,7 @@ public final class S3BlobStore: BlobStore {
     /// foreign (nil digest). `location` is the key (relative to the prefix).
     public func entries() async throws(StoreError) -> [BlobStoreEntry] {
         try await call { try await $0.list(prefix: S3BlobKeys.blobs) }.map { object in
-            BlobStoreEntry(digest: S3BlobKeys.digest(ofBlobKey: object.key), location: object.key, size: object.size)
+            BlobStoreEntry(digest: S3BlobKeys.digest(ofBlobKey: object.key), location: object.key, size: object.size, lastModified: object.lastModified)
         }
     }
 
