@@ -191,6 +191,9 @@ final class BlobStream: @unchecked Sendable {
             if pending.readableBytes == 0 {
                 pending = next
             } else {
+                // Drop what earlier reads took first: appending behind kept read bytes grew this
+                // buffer by every byte the stream delivered (a 100 MiB blob served: +100 MiB RSS).
+                pending.discardReadBytes()
                 pending.writeBuffer(&next)
             }
         }
