@@ -96,29 +96,26 @@ final class S3BlobReader: BlobReader {
     /// once) and maps it. BLOCKING, as the protocol says: it waits for the download.
     func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let (key, context, digest) = (key, context, digest)
-        let copy = try BlockingBridge.wait(on: context.io.executor) { () async throws -> SpoolReader in
+        let copy = try BlockingBridge.wait(on: context.io.executor) { () async throws -> any BlobReader in
             try await Self.download(key, digest: digest, context: context)
         }
         return try copy.withContiguousBytes(body)
     }
 
-    private static func download(_ key: String, digest: BlobDigest, context: S3BlobContext) async throws(StoreError) -> SpoolReader {
-        let path = "\(context.spoolDirectory)/\(SpoolFile.randomName()).get"
-        let fd = try await context.io.run(path) { () throws(StoreError) -> Int32 in
-            let fd = try SpoolFile.create(path)
-            SpoolFile.unlinkIfPresent(path)
-            return fd
+    private static func download(_ key: String, digest: BlobDigest, context: S3BlobContext) async throws(StoreError) -> any BlobReader {
+        let spool = context.spool
+        let file = try await context.io.run(spool.path) { () throws(StoreError) -> ScratchFile in
+            let file = try spool.makeFile(suffix: "get")
+            file.removeName()
+            return file
         }
-        let reader = SpoolReader(fd: fd, path: path, digest: digest, io: context.io)
         let download: S3Download?
         do { download = try await context.client.get(key) } catch { throw error.storeError }
         guard let download else { throw .blobNotFound(digest) }
         do {
             for try await buffer in download.body {
-                try await context.io.run(path) { () throws(StoreError) in
-                    try withExtendedLifetime(reader) { () throws(StoreError) in
-                        try buffer.withUnsafeReadableBytes { bytes throws(StoreError) in try SpoolFile.writeAll(fd, bytes, path: path) }
-                    }
+                try await context.io.run(file.path) { () throws(StoreError) in
+                    try buffer.withUnsafeReadableBytes { bytes throws(StoreError) in try file.append(bytes) }
                 }
             }
         } catch let error as StoreError {
@@ -126,7 +123,7 @@ final class S3BlobReader: BlobReader {
         } catch {
             throw transport(error, key: key)
         }
-        return reader
+        return try file.makeReader(digest: digest, pool: context.io.pool)
     }
 
     func fileHandle() throws(StoreError) -> NIOFileHandle? { nil }

@@ -24,7 +24,7 @@ public final class S3BlobStore: BlobStore {
     public init(client: S3Client, spoolDirectory: String, leftoverGrace: TimeInterval = 86_400, logger: Logger = Logger(label: "hoard.s3.blobs")) {
         self.client = client
         self.leftoverGrace = leftoverGrace
-        context = S3BlobContext(client: client, io: SpoolIO(), spoolDirectory: spoolDirectory, cleanups: BackgroundCleanups(), logger: logger)
+        context = S3BlobContext(client: client, io: SpoolIO(), spool: ScratchDirectory(path: spoolDirectory), cleanups: BackgroundCleanups(), logger: logger)
     }
 
     public var uploads: any BlobUploads { S3BlobUploads(context: context) }
@@ -40,7 +40,7 @@ public final class S3BlobStore: BlobStore {
 
     public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) async throws(StoreError) -> any BlobWriter {
         let context = context
-        return try await context.io.run(context.spoolDirectory) { () throws(StoreError) in
+        return try await context.io.run(context.spool.path) { () throws(StoreError) in
             try S3BlobWriter(context: context, expectedDigest: expectedDigest, expectedSize: expectedSize)
         }
     }
@@ -58,8 +58,8 @@ public final class S3BlobStore: BlobStore {
     /// Creates the spool directory and checks that the bucket answers (a listing of one key), so
     /// that a wrong endpoint, bucket or credentials stop the start with the bucket's own words.
     public func prepare() async throws(StoreError) {
-        let spool = context.spoolDirectory
-        try await context.io.run(spool) { () throws(StoreError) in try SpoolFile.makeDirectories(spool) }
+        let spool = context.spool
+        try await context.io.run(spool.path) { () throws(StoreError) in try spool.create() }
         do {
             _ = try await client.list(prefix: S3BlobKeys.blobs, limit: 1)
         } catch {
@@ -72,12 +72,8 @@ public final class S3BlobStore: BlobStore {
     /// of this node is running), and, in the bucket, multipart uploads and staging objects older
     /// than `leftoverGrace` (younger ones may be another node's ingest in progress).
     public func removeLeftovers() async throws(StoreError) -> Int {
-        let spool = context.spoolDirectory
-        var removed = try await context.io.run(spool) { () throws(StoreError) -> Int in
-            let names = try SpoolFile.list(spool)
-            for name in names { SpoolFile.unlinkIfPresent(spool + "/" + name) }
-            return names.count
-        }
+        let spool = context.spool
+        var removed = try await context.io.run(spool.path) { () throws(StoreError) -> Int in try spool.removeAll() }
         let cutoff = Date().addingTimeInterval(-leftoverGrace)
         for upload in try await call({ try await $0.listMultipartUploads(prefix: "") }) {
             guard let initiated = upload.initiated, initiated <= cutoff else { continue }

@@ -12,7 +12,7 @@ struct S3BlobContext: Sendable {
     let client: S3Client
     let io: SpoolIO
     /// Node-local (the root's `tmp/s3-spool`): every ingest's bytes, for its tail readers.
-    let spoolDirectory: String
+    let spool: ScratchDirectory
     let cleanups: BackgroundCleanups
     let logger: Logger
 
@@ -78,9 +78,9 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
     }
 
     private let context: S3BlobContext
-    private let spoolPath: String
+    /// The spool file; nil once the ingest ended (its tail readers keep their own handles).
+    private var file: ScratchFile?
     private let written = Atomic<Int64>(0)
-    private var fd: Int32
     private var phase = Phase.open
     private var hasher = SHA256()
     /// The multipart upload, once the first full part went.
@@ -96,7 +96,6 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
         self.context = context
         self.expectedDigest = expectedDigest
         self.expectedSize = expectedSize
-        self.spoolPath = "\(context.spoolDirectory)/\(SpoolFile.randomName()).part"
         var base = Self.minimumPartSize
         if let expectedSize {
             // Refused before the first byte, as on files: the object could never be stored, or
@@ -104,21 +103,20 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
             guard expectedSize >= 0, expectedSize <= Self.maximumObjectSize else {
                 throw .diskFull(path: "\(context.client.location) (an S3 object holds at most 5 TiB)")
             }
-            if let available = SpoolFile.availableBytes(context.spoolDirectory), expectedSize > available {
-                throw .diskFull(path: context.spoolDirectory)
+            if let available = context.spool.availableBytes(), expectedSize > available {
+                throw .diskFull(path: context.spool.path)
             }
             let perPart = (expectedSize + Int64(Self.maximumParts) - 1) / Int64(Self.maximumParts)
             let mebibyte: Int64 = 1 << 20
             base = max(base, Int((perPart + mebibyte - 1) / mebibyte * mebibyte))
         }
         basePartSize = base
-        fd = try SpoolFile.create(spoolPath)
+        file = try context.spool.makeFile(suffix: "part")
     }
 
     deinit {
         // Dropped without a commit or a cancel: nothing may stay behind.
         if isOpen { discard() }
-        if fd >= 0 { close(fd) }
     }
 
     private var isOpen: Bool {
@@ -135,7 +133,7 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
             guard isOpen else { throw .writerClosed }
             return
         }
-        try await context.io.run(spoolPath) { () throws(StoreError) in
+        try await context.io.run(file?.path ?? context.spool.path) { () throws(StoreError) in
             var failure: StoreError?
             buffer.withUnsafeReadableBytes { bytes in
                 do throws(StoreError) { try self.writeBlocking(bytes) } catch { failure = error }
@@ -154,8 +152,9 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
             cancel()
             throw .sizeMismatch(expected: expectedSize, actual: before + Int64(bytes.count))
         }
-        do {
-            try SpoolFile.writeAll(fd, bytes, path: spoolPath)
+        guard let file else { throw .writerClosed }
+        do throws(StoreError) {
+            try file.append(bytes)
         } catch {
             cancel()
             throw error
@@ -183,11 +182,10 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
             guard parts.count < Self.maximumParts else {
                 throw StoreError.diskFull(path: "\(context.client.location) (a blob of unknown size past S3's 10,000 parts)")
             }
-            let (fd, path, offset) = (fd, spoolPath, uploaded)
-            let body = try await context.io.run(path) { () throws(StoreError) in
-                try SpoolFile.read(fd, at: offset, count: count, path: path)
-            }
-            guard body.readableBytes == count else { throw StoreError.io(operation: "spool read", path: path, errno: EIO) }
+            guard let file else { throw StoreError.writerClosed }
+            let offset = uploaded
+            let body = try await context.io.run(file.path) { () throws(StoreError) in try file.read(at: offset, count: count) }
+            guard body.readableBytes == count else { throw StoreError.io(operation: "spool read", path: file.path, errno: EIO) }
             let target: (key: String, id: String)
             if let upload {
                 target = upload
@@ -240,10 +238,8 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
             } else {
                 // Under one part: the bytes (at most 8 MiB) go in one conditional PUT. nil: the
                 // blob is there already (committed by another writer or node): same bytes.
-                let (fd, path) = (fd, spoolPath)
-                let body = try await context.io.run(path) { () throws(StoreError) in
-                    try SpoolFile.read(fd, at: 0, count: Int(size), path: path)
-                }
+                guard let file else { throw StoreError.writerClosed }
+                let body = try await context.io.run(file.path) { () throws(StoreError) in try file.read(at: 0, count: Int(size)) }
                 _ = try await client { try await $0.put(blobKey, body: body, condition: .ifNoneMatchAny) }
             }
         } catch {
@@ -251,7 +247,7 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
             throw error
         }
         phase = .committed
-        SpoolFile.unlinkIfPresent(spoolPath)
+        file?.removeName()
         return (digest, size)
     }
 
@@ -288,11 +284,8 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
     /// Ends the ingest: the spool goes, the multipart upload is aborted in the background.
     private func discard() {
         phase = .closed
-        if fd >= 0 {
-            close(fd)
-            fd = -1
-        }
-        SpoolFile.unlinkIfPresent(spoolPath)
+        file?.removeName()
+        file = nil
         if let upload {
             context.abortLater(key: upload.key, uploadID: upload.id)
             self.upload = nil
@@ -306,9 +299,9 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
     }
 
     func makeTailReader() throws(StoreError) -> any BlobReader {
-        guard fd >= 0 else { throw .writerClosed }
+        guard let file else { throw .writerClosed }
         // Its digest means nothing until the bytes are verified; the expected one is the best name.
-        return SpoolReader(fd: try SpoolFile.duplicate(fd, path: spoolPath), path: spoolPath, digest: expectedDigest ?? .empty, io: context.io)
+        return try file.makeReader(digest: expectedDigest ?? .empty, pool: context.io.pool)
     }
 
     /// Runs one client call, its error as the store's.

@@ -44,7 +44,7 @@ final class BlobIO: Sendable {
         try await Self.run(on: durability, path, body)
     }
 
-    private static func run<T: Sendable>(
+    static func run<T: Sendable>(
         on pool: NIOThreadPool, _ path: String, _ body: @escaping @Sendable () throws(StoreError) -> T
     ) async throws(StoreError) -> T {
         do {

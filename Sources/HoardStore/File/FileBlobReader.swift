@@ -41,49 +41,13 @@ final class FileBlobReader: BlobReader {
     }
 
     /// Fills one buffer with up to `count` bytes at `offset` (fewer only at the end of the file).
-    func readBlocking(at offset: Int64, count requested: Int) throws(StoreError) -> ByteBuffer {
-        // Allocate only what the file holds past `offset` now (a tail reader's file grows, so
-        // not `size`): a caller's large `count` must never become a large allocation.
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw StoreError.posix("fstat", path) }
-        let remaining = max(0, Int64(st.st_size) - max(0, offset))
-        let count = Int(min(Int64(requested), remaining))
-        guard count > 0 else {
-            if offset < 0 { throw StoreError.io(operation: "pread", path: path, errno: EINVAL) }
-            return ByteBuffer()
-        }
-        var buffer = ByteBufferAllocator().buffer(capacity: count)
-        var failure: StoreError?
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-            var filled = 0
-            do throws(StoreError) {
-                while filled < count {
-                    let target = UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count])
-                    let n = try POSIX.pread(fd, into: target, offset: offset + Int64(filled), path: path)
-                    if n == 0 { break }
-                    filled += n
-                }
-            } catch {
-                failure = error
-            }
-            return filled
-        }
-        if let failure { throw failure }
-        return buffer
+    func readBlocking(at offset: Int64, count: Int) throws(StoreError) -> ByteBuffer {
+        try FileBytes.read(fd, at: offset, count: count, path: path)
     }
 
-    /// Maps the file as it is now (a tail reader's file grows) and lends its bytes; the kernel
-    /// pages them in as they are touched.
+    /// Maps the file as it is now (a tail reader's file grows) and lends its bytes.
     func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw StoreError.posix("fstat", path) }
-        let length = Int(st.st_size)
-        guard length > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        guard let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw StoreError.posix("mmap", path)
-        }
-        defer { munmap(base, length) }
-        return try body(UnsafeRawBufferPointer(start: base, count: length))
+        try FileBytes.withMapped(fd, path: path, body)
     }
 
     func fileHandle() throws(StoreError) -> NIOFileHandle? {
