@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// A real S3 server for tests, started once per test process and shared by all tests (each test
-/// makes its own bucket with `makeBucket()`). A watchdog kills the server when the test process
+/// works under a key prefix of its own, `makeLocation()`). A watchdog kills the server when the test process
 /// is gone, so none outlives the run. Servers bind 127.0.0.1 only.
 ///
 /// - moto (PyPI `moto[server]`): fast, conditional writes and multipart, but checks no signatures.
@@ -52,12 +52,16 @@ public final class S3TestServer: Sendable {
         try await start(kind)
     }
 
-    /// A fresh bucket with a random name (path-style, prefix `hoard`).
-    public func makeBucket(prefix: String = "hoard") async throws -> S3Location {
-        let name = "t-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
-        let location = try S3Location(bucket: String(name), prefix: prefix, endpoint: endpoint, region: "us-east-1", pathStyle: true)
-        try await client(for: location).createBucket()
-        return location
+    /// The one bucket of every server, made when it starts. Tests share it, each under a key prefix
+    /// of its own: SeaweedFS gives each bucket volumes of its own and runs out of them after a few
+    /// dozen buckets ("No writable volumes and no free volumes left", answered 500).
+    static let testBucket = "hoard-tests"
+
+    /// A fresh place to work: the test bucket under a random key prefix ending in `prefix`
+    /// (path-style). Every key, listing and multipart upload of a client on it stays under it.
+    public func makeLocation(prefix: String = "hoard") async throws -> S3Location {
+        let area = "t-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
+        return try S3Location(bucket: Self.testBucket, prefix: area + "/" + prefix, endpoint: endpoint, region: "us-east-1", pathStyle: true)
     }
 
     /// A client on the shared HTTP client with this server's credentials.
@@ -157,7 +161,7 @@ public final class S3TestServer: Sendable {
         for _ in 0..<300 {
             guard kill(processID, 0) == 0 else { break }
             do {
-                let location = try S3Location(bucket: "ready-probe", prefix: "", endpoint: endpoint, pathStyle: true)
+                let location = try S3Location(bucket: Self.testBucket, prefix: "", endpoint: endpoint, pathStyle: true)
                 let client = client(for: location)
                 try await client.createBucket()
                 if try await client.put("probe", body: ByteBuffer(string: "ok")) != nil { return }

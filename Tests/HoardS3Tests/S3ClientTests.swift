@@ -15,7 +15,7 @@ struct S3ClientTests {
 
     func bucket(_ kind: S3TestServer.Kind) async throws -> (S3TestServer, S3Client) {
         let server = try await S3TestServer.shared(kind)
-        let location = try await server.makeBucket()
+        let location = try await server.makeLocation()
         return (server, server.client(for: location))
     }
 
@@ -312,7 +312,7 @@ struct S3ClientTests {
     @Test(arguments: kinds)
     func aStoppedServerIsUnavailable(_ kind: S3TestServer.Kind) async throws {
         let server = try await S3TestServer.startPrivate(kind)
-        let location = try await server.makeBucket()
+        let location = try await server.makeLocation()
         let client = server.client(for: location)
         _ = try await client.put("k", body: ByteBuffer(string: "x"))
         server.stop()

@@ -11,9 +11,9 @@ import Testing
 enum BlobStoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case file
     case memory
-    /// The S3 backend on a fresh bucket of the test process's moto server.
+    /// The S3 backend in a fresh place (own key prefix) on the test process's moto server.
     case s3moto
-    /// The S3 backend on a fresh bucket of the test process's SeaweedFS (which checks signatures).
+    /// The S3 backend in a fresh place (own key prefix) on the test process's SeaweedFS (which checks signatures).
     case s3seaweed
 
     var testDescription: String { rawValue }
@@ -39,7 +39,7 @@ enum BlobStoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertib
     }
 }
 
-/// A fresh bucket and an `S3BlobStore` on it (its spool in a temporary directory), as one node.
+/// A fresh place in the test bucket (own key prefix) and an `S3BlobStore` on it (its spool in a temporary directory), as one node.
 final class S3Bucket: Sendable {
     let server: S3TestServer
     let location: S3Location
@@ -52,7 +52,7 @@ final class S3Bucket: Sendable {
     init(_ kind: S3TestServer.Kind) async throws {
         directory = NSTemporaryDirectory() + "hoard-test-" + UUID().uuidString
         server = try await S3TestServer.shared(kind)
-        location = try await server.makeBucket()
+        location = try await server.makeLocation()
         client = server.client(for: location)
         spool = directory + "/tmp/s3-spool"
         store = S3BlobStore(client: client, spoolDirectory: spool)

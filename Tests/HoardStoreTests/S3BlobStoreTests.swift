@@ -9,7 +9,7 @@ import Testing
 
 /// What the S3 backend does beyond the conformance suite (which it passes too): multipart
 /// uploads, duplicates and sessions across nodes, reads racing deletes, leftovers. Against moto
-/// and SeaweedFS, each test on a fresh bucket.
+/// and SeaweedFS, each test under a key prefix of its own.
 @Suite struct S3BlobStoreTests {
     @Test(arguments: S3TestServer.Kind.allCases)
     func aLargeBlobGoesAsAMultipartUploadInvisibleUntilCommitted(_ kind: S3TestServer.Kind) async throws {

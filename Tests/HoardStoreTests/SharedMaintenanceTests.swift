@@ -294,7 +294,7 @@ import Testing
     /// (`If-None-Match: *`, `If-Match`), and the scan and access times over real listings.
     @Test func theLeaseAndTheScanOnSeaweedFS() async throws {
         let server = try await S3TestServer.seaweed()
-        let objects = S3SharedObjects(client: server.client(for: try await server.makeBucket()))
+        let objects = S3SharedObjects(client: server.client(for: try await server.makeLocation()))
         let a = MaintenanceLease(objects: objects, node: NodeIdentity(id: UUID().uuidString.lowercased()))
         let b = MaintenanceLease(objects: objects, node: NodeIdentity(id: UUID().uuidString.lowercased()))
         async let first = a.acquire()
@@ -320,7 +320,7 @@ import Testing
     /// `S3BlobStore`, on one SeaweedFS bucket. The blobs' LastModified comes from the listing.
     @Test func garbageCollectionAndEvictionOnSeaweedFS() async throws {
         let server = try await S3TestServer.seaweed()
-        let location = try await server.makeBucket()
+        let location = try await server.makeLocation()
         let root = NSTemporaryDirectory() + "hoard-shared-gc-s3-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }
         func node(_ name: String) async throws -> Store {
