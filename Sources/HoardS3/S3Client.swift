@@ -196,9 +196,28 @@ public final class S3Client: Sendable {
         return location.endpointPath + "/" + (objectPath ?? "")
     }
 
-    /// Signs and sends one request; the answer's head is back when this returns.
+    /// Delays before sending a request again that S3 answered 500, 502, 503 or 504 ("InternalError",
+    /// "SlowDown"): three tries in all, as AWS's SDKs do in their standard mode. S3 answers them now
+    /// and then, and so does moto to concurrent conditional PUTs of one key. A request that did not
+    /// connect is not retried: an outage is answered 503 at once.
+    static let retryDelays: [Duration] = [.milliseconds(100), .milliseconds(500)]
+
+    /// Signs and sends one request, again (signed anew) after a retryable answer; the answer's
+    /// head is back when this returns.
     func send(_ operation: String, method: HTTPMethod, key: String?, query: [(name: String, value: String)] = [],
               headers extra: [(String, String)] = [], body: ByteBuffer? = nil) async throws(S3Error) -> HTTPClientResponse {
+        for delay in Self.retryDelays {
+            let response = try await sendOnce(operation, method: method, key: key, query: query, headers: extra, body: body)
+            guard [500, 502, 503, 504].contains(response.status.code) else { return response }
+            logger.debug("S3 asked to retry", metadata: ["operation": "\(operation)", "status": "\(response.status.code)"])
+            await Self.drain(response)
+            try? await Task.sleep(for: delay)
+        }
+        return try await sendOnce(operation, method: method, key: key, query: query, headers: extra, body: body)
+    }
+
+    private func sendOnce(_ operation: String, method: HTTPMethod, key: String?, query: [(name: String, value: String)],
+                          headers extra: [(String, String)], body: ByteBuffer?) async throws(S3Error) -> HTTPClientResponse {
         let path = try encodedPath(key)
         let date = Date()
         let payloadHash = body.map { buffer in
