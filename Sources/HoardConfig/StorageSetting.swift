@@ -1,3 +1,5 @@
+import HoardStore
+
 /// Where the store keeps its blobs and shared names when they are not files under `--root`: an
 /// S3-compatible bucket (`--storage s3://BUCKET/PREFIX --s3-endpoint URL`, or `[storage]` in the
 /// config). Several nodes given the same bucket and prefix serve one store; each keeps its own
@@ -16,8 +18,13 @@ public struct StorageSetting: Sendable, Equatable {
     public let pathStyle: Bool
     /// Answer package and OCI blob GETs with a 307 to a presigned URL of the bucket.
     public let redirect: Bool
+    /// Bytes of blobs this node keeps copies of on its own disk (under the root's `s3-cache`),
+    /// served from there instead of the bucket; 0: none.
+    public let localCache: ByteSize
 
     public static let defaultRegion = "us-east-1"
+    /// Enough for the packages and layers a team or CI fleet installs over and over.
+    public static let defaultLocalCache = ByteSize(bytes: 10 << 30)
 
     /// A setting that cannot be used: which part (to name the flag or the key) and what it must be.
     public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
@@ -30,7 +37,10 @@ public struct StorageSetting: Sendable, Equatable {
 
     /// Checks each part; `endpoint` nil is an error (there is no default S3 server), a missing
     /// `region` is us-east-1. An endpoint without a scheme is https.
-    public init(url: String, endpoint: String?, region: String? = nil, pathStyle: Bool = false, redirect: Bool = false) throws(Invalid) {
+    public init(
+        url: String, endpoint: String?, region: String? = nil, pathStyle: Bool = false, redirect: Bool = false,
+        localCache: ByteSize? = nil
+    ) throws(Invalid) {
         let location = try Self.parseURL(url)
         bucket = location.bucket
         prefix = location.prefix
@@ -48,6 +58,7 @@ public struct StorageSetting: Sendable, Equatable {
         self.region = region
         self.pathStyle = pathStyle
         self.redirect = redirect
+        self.localCache = localCache ?? Self.defaultLocalCache
     }
 
     /// `s3://BUCKET` or `s3://BUCKET/PREFIX` → (bucket, prefix).
@@ -128,10 +139,11 @@ extension StorageSetting {
     /// part by part. nil: the blobs are files under `--root`. The `--s3-*` flags without a
     /// storage URL from either are an error (they would be ignored).
     public static func resolve(
-        config: StorageSetting?, url: String?, endpoint: String?, region: String?, pathStyle: Bool, redirect: Bool
+        config: StorageSetting?, url: String?, endpoint: String?, region: String?, pathStyle: Bool, redirect: Bool,
+        localCache: ByteSize? = nil
     ) throws(Invalid) -> StorageSetting? {
         guard let url = url ?? config?.url else {
-            if endpoint != nil || region != nil || pathStyle || redirect {
+            if endpoint != nil || region != nil || pathStyle || redirect || localCache != nil {
                 throw Invalid(part: .url, requirement:
                     "--storage s3://BUCKET/PREFIX (or [storage] url): the --s3-* flags only apply to a bucket; without one the blobs are files under --root")
             }
@@ -139,6 +151,7 @@ extension StorageSetting {
         }
         return try StorageSetting(
             url: url, endpoint: endpoint ?? config?.endpoint, region: region ?? config?.region,
-            pathStyle: pathStyle || (config?.pathStyle ?? false), redirect: redirect || (config?.redirect ?? false))
+            pathStyle: pathStyle || (config?.pathStyle ?? false), redirect: redirect || (config?.redirect ?? false),
+            localCache: localCache ?? config?.localCache)
     }
 }

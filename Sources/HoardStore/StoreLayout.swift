@@ -15,6 +15,8 @@ public struct StoreLayout: Sendable, Hashable {
 
     public var blobsDirectory: String { root + "/blobs/sha256" }
     public var tempDirectory: String { root + "/tmp" }
+    /// With blobs in a bucket: this node's copies of some of them (`LocalBlobCache`).
+    public var localCacheDirectory: String { root + "/s3-cache" }
     /// In-flight ingests; anything here at start-up is a leftover of a crash.
     public var ingestDirectory: String { root + "/tmp/ingest" }
     /// OCI upload sessions; they survive restarts and expire by age.

@@ -41,6 +41,11 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .customLong("s3-path-style"), help: "Address the bucket as ENDPOINT/BUCKET (MinIO, SeaweedFS, Ceph, an IP address) instead of BUCKET.ENDPOINT.")
     var s3PathStyle = false
 
+    @Option(name: .customLong("s3-local-cache"), help: ArgumentHelp(
+        "With --storage, how much of the bucket's blobs this node keeps copies of on its own disk (under --root), served from there; 0: none. Default: 10GiB.",
+        valueName: "size"))
+    var s3LocalCache: String?
+
     /// The config file's settings, or the empty config when none was given.
     func loadConfig() throws -> HoardConfig {
         guard let path = config ?? ProcessInfo.processInfo.environment["HOARD_CONFIG"] else { return HoardConfig() }
@@ -58,9 +63,16 @@ struct CommonOptions: ParsableArguments {
     /// Where blobs live: the command line's `--storage`/`--s3-*` over the config's `[storage]`;
     /// nil: files under the root. `redirect` is `serve --s3-redirect`.
     func storageSetting(_ config: HoardConfig, redirect: Bool = false) throws -> StorageSetting? {
+        let localCache: ByteSize?
+        do {
+            localCache = try s3LocalCache.map { try ByteSize(parsing: $0) }
+        } catch {
+            throw ValidationError("--s3-local-cache: expected a size such as 10GiB or 0, not '\(s3LocalCache ?? "")'")
+        }
         do {
             return try StorageSetting.resolve(
-                config: config.storage, url: storage, endpoint: s3Endpoint, region: s3Region, pathStyle: s3PathStyle, redirect: redirect)
+                config: config.storage, url: storage, endpoint: s3Endpoint, region: s3Region, pathStyle: s3PathStyle, redirect: redirect,
+                localCache: localCache)
         } catch {
             let flag = switch error.part {
             case .url: "--storage"
@@ -81,7 +93,7 @@ struct CommonOptions: ParsableArguments {
         }
         let bucket = try S3Backend(setting, logger: logger)
         return try await Store.open(
-            root: root, blobs: bucket.blobStore(root: root, logger: logger), shared: bucket.sharedObjects, acceptMissingBlobs: acceptMissingBlobs,
+            root: root, blobs: bucket.blobStore(root: root, localCache: setting.localCache, logger: logger), shared: bucket.sharedObjects, acceptMissingBlobs: acceptMissingBlobs,
             logger: logger)
     }
 

@@ -32,9 +32,12 @@ struct S3Backend {
     var sharedObjects: S3SharedObjects { S3SharedObjects(client: client) }
 
     /// The blobs, with the node's spool (ingests in progress, read back by their tail readers)
-    /// under the root's `tmp/s3-spool`.
-    func blobStore(root: String, logger: Logger) -> S3BlobStore {
-        S3BlobStore(client: client, spoolDirectory: StoreLayout(root: root).tempDirectory + "/s3-spool", logger: logger)
+    /// under the root's `tmp/s3-spool` and its copies of blobs under `s3-cache` (none when
+    /// `localCache` is zero).
+    func blobStore(root: String, localCache: ByteSize, logger: Logger) -> S3BlobStore {
+        let layout = StoreLayout(root: root)
+        let cache = localCache.bytes > 0 ? LocalBlobCache(path: layout.localCacheDirectory, limit: localCache.bytes) : nil
+        return S3BlobStore(client: client, spoolDirectory: layout.tempDirectory + "/s3-spool", cache: cache, logger: logger)
     }
 }
 

@@ -11,6 +11,7 @@ import Testing
             region = "eu-west-1"
             path_style = true
             redirect = true
+            local_cache = "2GiB"
             """, path: "hoard.toml")
         let storage = try #require(config.storage)
         #expect(storage.bucket == "hoard-cache")
@@ -19,6 +20,7 @@ import Testing
         #expect(storage.region == "eu-west-1")
         #expect(storage.pathStyle)
         #expect(storage.redirect)
+        #expect(storage.localCache.bytes == 2 << 30)
         #expect(storage.url == "s3://hoard-cache/prod/eu")
     }
 
@@ -32,6 +34,7 @@ import Testing
         #expect(storage.prefix == "")
         #expect(storage.region == "us-east-1")
         #expect(!storage.pathStyle && !storage.redirect)
+        #expect(storage.localCache == StorageSetting.defaultLocalCache)
         #expect(try StorageSetting(url: "s3://bucket/p/", endpoint: "https://s3.example.org:9000").prefix == "p")
         #expect(try StorageSetting(url: "s3://bucket/p", endpoint: "https://[::1]:9000").endpoint == "https://[::1]:9000")
     }
@@ -55,6 +58,8 @@ import Testing
             ("endpoint = \"https://x\"", "storage.url", "present"),
             ("url = \"s3://bucket/p\"\nendpoint = \"https://x\"\nbucket = \"b\"", "storage.bucket", "unknown key"),
             ("url = \"s3://bucket/p\"\nendpoint = \"https://x\"\npath_style = \"yes\"", "storage.path_style", "true or false"),
+            ("url = \"s3://bucket/p\"\nendpoint = \"https://x\"\nlocal_cache = \"lots\"", "storage.local_cache", "a size"),
+            ("local_cache = \"1GiB\"", "storage.url", "present"),
         ]
         for (body, key, says) in cases {
             do {

@@ -162,4 +162,27 @@ import Testing
         let pipelined = (0..<7).compactMap { byName["pipelined \($0)"] }
         #expect(pipelined.map(\.status) == [200, 416, 200, 200, 200, 206, 206])
     }
+
+    /// With a store shared by several nodes, blobs are never answered by the fast path: another
+    /// node may delete one, and only the slow path asks the shared store whether it still exists.
+    @Test func aSharedStorePublishesNoBlobs() async throws {
+        let made = try OCITestServer(withUsers: true)
+        defer { made.remove() }
+        let store = try await Store.open(root: made.root + "/store", shared: MemorySharedObjects())
+        let hoard = HoardServer(settings: made.settings, store: store, logger: Logger(label: "test"))
+        try await hoard.withServices { application in
+            let hot = try #require(application.hot)
+            #expect(!hot.publishesBlobs)
+            try await application.makeApplication().test(.live) { client in
+                let digest = try await client.pushBlob("team/app", Self.ociBlob)
+                for _ in 0..<3 {
+                    let response = try await client.send(.get, "/v2/team/app/blobs/\(digest)", auth: nil)
+                    #expect(response.status == .ok)
+                    #expect(response.body.readableBytes == Self.ociBlob.count)
+                }
+            }
+            #expect(hot.count == 0)
+            #expect(hot.hits == 0)
+        }
+    }
 }

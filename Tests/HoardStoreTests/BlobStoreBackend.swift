@@ -11,7 +11,8 @@ import Testing
 enum BlobStoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case file
     case memory
-    /// The S3 backend in a fresh place (own key prefix) on the test process's moto server.
+    /// The S3 backend in a fresh place (own key prefix) on the test process's moto server, with
+    /// a local cache (so the suite covers reads of the node's copies too).
     case s3moto
     /// The S3 backend in a fresh place (own key prefix) on the test process's SeaweedFS (which checks signatures).
     case s3seaweed
@@ -32,30 +33,32 @@ enum BlobStoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertib
             try await body(store)
             #expect(store.ingestsInProgress == 0, "ingests left behind in memory")
         case .s3moto, .s3seaweed:
-            let bucket = try await S3Bucket(self == .s3moto ? .moto : .seaweed)
+            let bucket = try await S3Bucket(self == .s3moto ? .moto : .seaweed, cached: self == .s3moto)
             try await body(bucket.store)
             try await bucket.expectNothingLeftBehind()
         }
     }
 }
 
-/// A fresh place in the test bucket (own key prefix) and an `S3BlobStore` on it (its spool in a temporary directory), as one node.
+/// A fresh place in the test bucket (own key prefix) and an `S3BlobStore` on it (its spool, and
+/// its local cache when `cached`, in a temporary directory), as one node.
 final class S3Bucket: Sendable {
     let server: S3TestServer
     let location: S3Location
     let client: S3Client
     let store: S3BlobStore
     let spool: String
-    /// Where the nodes' spools are, removed with this.
-    private let directory: String
+    /// Where the nodes' spools and caches are, removed with this.
+    let directory: String
 
-    init(_ kind: S3TestServer.Kind) async throws {
+    init(_ kind: S3TestServer.Kind, cached: Bool = false, cacheLimit: Int64 = 1 << 30) async throws {
         directory = NSTemporaryDirectory() + "hoard-test-" + UUID().uuidString
         server = try await S3TestServer.shared(kind)
         location = try await server.makeLocation()
         client = server.client(for: location)
         spool = directory + "/tmp/s3-spool"
-        store = S3BlobStore(client: client, spoolDirectory: spool)
+        let cache = cached ? LocalBlobCache(path: directory + "/s3-cache", limit: cacheLimit) : nil
+        store = S3BlobStore(client: client, spoolDirectory: spool, cache: cache)
         try await store.prepare()
     }
 
@@ -63,8 +66,9 @@ final class S3Bucket: Sendable {
 
     /// Another node on the same bucket: its own client, store and spool (under this one's
     /// temporary directory).
-    func node(_ name: String) async throws -> S3BlobStore {
-        let node = S3BlobStore(client: server.client(for: location), spoolDirectory: directory + "/" + name + "/tmp/s3-spool")
+    func node(_ name: String, cached: Bool = false) async throws -> S3BlobStore {
+        let cache = cached ? LocalBlobCache(path: directory + "/" + name + "/s3-cache", limit: 1 << 30) : nil
+        let node = S3BlobStore(client: server.client(for: location), spoolDirectory: directory + "/" + name + "/tmp/s3-spool", cache: cache)
         try await node.prepare()
         return node
     }
@@ -77,6 +81,10 @@ final class S3Bucket: Sendable {
         let staged = try await client.list(prefix: "staging/")
         #expect(staged.isEmpty, "staging objects left behind: \(staged.map(\.key))")
         #expect(filesIn(spool) == [], "spool files left behind")
+        if let cache = store.cache {
+            let partial = filesIn(cache.path).filter { $0.hasSuffix(".fill") }
+            #expect(partial == [], "unfinished copies left in the local cache")
+        }
     }
 }
 

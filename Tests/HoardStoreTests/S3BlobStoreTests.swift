@@ -77,6 +77,34 @@ import Testing
         #expect(try await bucket.client.list(prefix: "").isEmpty)
     }
 
+    /// Parts go in the background: a bucket lost mid-ingest fails the ingest (at the latest at
+    /// its commit), and neither the spool nor a local copy is left.
+    @Test func aBucketLostMidIngestFailsItAndLeavesNothingOnTheNode() async throws {
+        let server = try await S3TestServer.startPrivate(.moto)
+        let directory = TemporaryDirectory()
+        let store = S3BlobStore(
+            client: server.client(for: try await server.makeLocation()), spoolDirectory: directory.path + "/spool",
+            cache: LocalBlobCache(path: directory.path + "/cache", limit: 1 << 30))
+        try await store.prepare()
+        let bytes = randomBlob(20 << 20)
+        let writer = try await store.makeWriter(expectedDigest: BlobDigest.of(bytes), expectedSize: Int64(bytes.count))
+        try await writer.write(ByteBuffer(bytes: bytes[0..<(9 << 20)]))
+        server.stop()
+        do {
+            try await writer.write(ByteBuffer(bytes: bytes[(9 << 20)...]))
+            _ = try await writer.commit()
+            Issue.record("an ingest committed into a stopped bucket")
+        } catch {
+            guard case .unavailable = error else {
+                Issue.record("expected .unavailable, got \(error)")
+                return
+            }
+        }
+        await store.settle()
+        #expect(filesIn(directory.path + "/spool") == [])
+        #expect(filesIn(directory.path + "/cache") == [])
+    }
+
     @Test(arguments: S3TestServer.Kind.allCases)
     func twoNodesWritingOneDigestBothSucceedWithOneObject(_ kind: S3TestServer.Kind) async throws {
         let bucket = try await S3Bucket(kind)

@@ -4,7 +4,9 @@ import Logging
 
 /// Blobs in an S3-compatible bucket shared by any number of nodes, at `blobs/sha256/<hex>`
 /// under the bucket prefix (`S3BlobKeys` has the whole layout). Each node keeps only its own
-/// spool directory: the bytes of its ingests in progress, which its tail readers read.
+/// spool directory (the bytes of its ingests in progress, which its tail readers read) and,
+/// optionally, a bounded local cache of blobs: those it wrote or read, served from its own disk
+/// the next time. Whether a blob exists is always the bucket's answer (`size(of:)`).
 ///
 /// It keeps the file backend's promises (the conformance suite runs against it): a blob is
 /// visible only once complete and verified (`S3BlobWriter`), never changes, and a reader reads
@@ -19,13 +21,21 @@ public final class S3BlobStore: BlobStore {
     /// - Parameters:
     ///   - spoolDirectory: node-local, for the bytes of ingests in progress (the root's
     ///     `tmp/s3-spool`); created by `prepare()`.
+    ///   - cache: the node's local copies of blobs (the root's `s3-cache`); nil: none.
     ///   - leftoverGrace: one day by default: an ingest may run for hours (a large blob from a
     ///     slow upstream), and an incomplete upload costs only storage until then.
-    public init(client: S3Client, spoolDirectory: String, leftoverGrace: TimeInterval = 86_400, logger: Logger = Logger(label: "hoard.s3.blobs")) {
+    public init(
+        client: S3Client, spoolDirectory: String, cache: LocalBlobCache? = nil, leftoverGrace: TimeInterval = 86_400,
+        logger: Logger = Logger(label: "hoard.s3.blobs")
+    ) {
         self.client = client
         self.leftoverGrace = leftoverGrace
-        context = S3BlobContext(client: client, io: SpoolIO(), spool: ScratchDirectory(path: spoolDirectory), cleanups: BackgroundCleanups(), logger: logger)
+        context = S3BlobContext(
+            client: client, io: SpoolIO(), spool: ScratchDirectory(path: spoolDirectory), cache: cache, background: BackgroundWork(), logger: logger)
     }
+
+    /// The node's local copies, when it keeps them.
+    public var cache: LocalBlobCache? { context.cache }
 
     public var uploads: any BlobUploads { S3BlobUploads(context: context) }
 
@@ -33,8 +43,19 @@ public final class S3BlobStore: BlobStore {
         try await call { try await $0.head(S3BlobKeys.blob(digest)) }?.size
     }
 
+    /// The node's copy when it has one (no request to the bucket: the caller asked the bucket
+    /// whether the blob exists, `Store.existingBlob`); else a reader of the bucket's object, and
+    /// a copy is made in the background for the next time.
     public func open(_ digest: BlobDigest) async throws(StoreError) -> any BlobReader {
-        guard let info = try await call({ try await $0.head(S3BlobKeys.blob(digest)) }) else { throw .blobNotFound(digest) }
+        if let cache = context.cache, let copy = await cache.open(digest) { return copy }
+        let key = S3BlobKeys.blob(digest)
+        guard let info = try await call({ try await $0.head(key) }) else { throw .blobNotFound(digest) }
+        if let cache = context.cache {
+            let client = client
+            context.background.run {
+                await cache.fill(digest, size: info.size) { try await client.get(key)?.body }
+            }
+        }
         return S3BlobReader(digest: digest, size: info.size, context: context)
     }
 
@@ -46,6 +67,7 @@ public final class S3BlobStore: BlobStore {
     }
 
     public func delete(_ digest: BlobDigest) async throws(StoreError) {
+        await context.cache?.remove(digest)
         try await call { try await $0.delete(S3BlobKeys.blob(digest)) }
     }
 
@@ -60,6 +82,7 @@ public final class S3BlobStore: BlobStore {
     public func prepare() async throws(StoreError) {
         let spool = context.spool
         try await context.io.run(spool.path) { () throws(StoreError) in try spool.create() }
+        try await context.cache?.prepare()
         do {
             _ = try await client.list(prefix: S3BlobKeys.blobs, limit: 1)
         } catch {
@@ -102,10 +125,10 @@ public final class S3BlobStore: BlobStore {
         try await call { try await $0.delete(entry.location) }
     }
 
-    /// Waits for the clean-ups writers started in the background (aborts of cancelled multipart
-    /// uploads): for a store closing, and for tests that check nothing was left behind.
+    /// Waits for the work started in the background (aborts of cancelled multipart uploads,
+    /// copies to the local cache): for a store closing, and for tests that check what is left.
     public func settle() async {
-        await context.cleanups.settle()
+        await context.background.settle()
     }
 
     private func call<T>(_ body: (S3Client) async throws -> T) async throws(StoreError) -> T {

@@ -13,7 +13,9 @@ struct S3BlobContext: Sendable {
     let io: SpoolIO
     /// Node-local (the root's `tmp/s3-spool`): every ingest's bytes, for its tail readers.
     let spool: ScratchDirectory
-    let cleanups: BackgroundCleanups
+    /// The node's copies of blobs (`--s3-local-cache`); nil: every read goes to the bucket.
+    let cache: LocalBlobCache?
+    let background: BackgroundWork
     let logger: Logger
 
     /// Runs client calls, their errors as the store's (`.unavailable` for transport and 5xx).
@@ -29,10 +31,12 @@ struct S3BlobContext: Sendable {
         }
     }
 
-    /// Aborts a multipart upload in the background (for synchronous callers: `cancel()`, deinit).
-    func abortLater(key: String, uploadID: String) {
+    /// Aborts a multipart upload in the background (for synchronous callers: `cancel()`, deinit),
+    /// once its part uploads, if any, have stopped.
+    func abortLater(key: String, uploadID: String, after parts: PartUploads? = nil) {
         let (client, logger) = (client, logger)
-        cleanups.run {
+        background.run {
+            await parts?.cancel()
             do {
                 try await client.abortMultipartUpload(key, uploadID: uploadID)
             } catch {
@@ -44,7 +48,9 @@ struct S3BlobContext: Sendable {
 
 /// One ingest into the bucket. Every byte is hashed and appended to a local spool file (so tail
 /// readers, the pull-through tee, and `withWrittenBytes` work as on files); each full part is
-/// read back from the spool and uploaded as it completes, so memory holds one part at a time.
+/// read back from the spool and uploaded in the background (`PartUploads`, a few at a time), so
+/// the ingest goes at its source's speed and memory holds a few parts at most. The commit waits
+/// for the last part; the spool then becomes the node's local copy of the blob, if it keeps any.
 ///
 /// - A blob smaller than one part is one conditional PUT at commit.
 /// - A larger one is a multipart upload, started on its first full part: straight to its blob
@@ -83,10 +89,11 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
     private let written = Atomic<Int64>(0)
     private var phase = Phase.open
     private var hasher = SHA256()
-    /// The multipart upload, once the first full part went.
+    /// The multipart upload and its part uploads, once the first full part was written.
     private var upload: (key: String, id: String)?
-    private var parts: [S3CompletedPart] = []
-    /// Spool bytes already sent as parts.
+    private var partUploads: PartUploads?
+    /// Parts handed to `partUploads`, and the spool bytes they cover.
+    private var scheduledParts = 0
     private var uploaded: Int64 = 0
     /// The part size the expected size needs to fit in S3's 10,000 parts (8 MiB for any blob
     /// up to 78 GiB); without a size, parts grow by 8 MiB every 1,000 (up to 430 GiB).
@@ -165,38 +172,41 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
 
     /// The size of the next part: constant for a known size, growing for an unknown one.
     private var nextPartSize: Int {
-        max(basePartSize, Self.minimumPartSize * (1 + parts.count / 1000))
+        max(basePartSize, Self.minimumPartSize * (1 + scheduledParts / 1000))
     }
 
-    /// Uploads every full part the spool holds beyond what went already.
+    /// Hands every full part the spool holds beyond what went already to the part uploads; a
+    /// part that failed meanwhile ends the ingest.
     private func sendFullParts() async throws(StoreError) {
+        if let failure = partUploads?.failure {
+            cancel()
+            throw failure
+        }
         while isOpen, bytesWritten - uploaded >= Int64(nextPartSize) {
             try await sendPart(count: nextPartSize)
         }
     }
 
-    /// Reads `count` bytes at `uploaded` back from the spool and uploads them as the next part
-    /// (starting the multipart upload first); any failure ends the ingest.
+    /// Hands the `count` spool bytes at `uploaded` to the part uploads as the next part (starting
+    /// the multipart upload first); any failure ends the ingest.
     private func sendPart(count: Int) async throws(StoreError) {
         do throws(StoreError) {
-            guard parts.count < Self.maximumParts else {
+            guard scheduledParts < Self.maximumParts else {
                 throw StoreError.diskFull(path: "\(context.client.location) (a blob of unknown size past S3's 10,000 parts)")
             }
             guard let file else { throw StoreError.writerClosed }
-            let offset = uploaded
-            let body = try await context.io.run(file.path) { () throws(StoreError) in try file.read(at: offset, count: count) }
-            guard body.readableBytes == count else { throw StoreError.io(operation: "spool read", path: file.path, errno: EIO) }
-            let target: (key: String, id: String)
-            if let upload {
-                target = upload
+            let parts: PartUploads
+            if let partUploads {
+                parts = partUploads
             } else {
                 let key = expectedDigest.map(S3BlobKeys.blob) ?? S3BlobKeys.newStaging()
-                target = (key, try await client { try await $0.createMultipartUpload(key) })
-                upload = target
+                let id = try await client { try await $0.createMultipartUpload(key) }
+                upload = (key, id)
+                parts = PartUploads(key: key, uploadID: id, file: file, context: context)
+                partUploads = parts
             }
-            let number = parts.count + 1
-            let etag = try await client { try await $0.uploadPart(target.key, uploadID: target.id, partNumber: number, body: body) }
-            parts.append(S3CompletedPart(partNumber: number, etag: etag))
+            scheduledParts += 1
+            parts.send(PartUploads.Part(number: scheduledParts, offset: uploaded, count: count))
             uploaded += Int64(count)
         } catch {
             cancel()
@@ -232,8 +242,10 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
         let blobKey = S3BlobKeys.blob(digest)
         do throws(StoreError) {
             try await sendFullParts()
-            if let upload {
+            if let upload, let partUploads {
                 if uploaded < size { try await sendPart(count: Int(size - uploaded)) }
+                let parts = try await partUploads.finish()
+                self.partUploads = nil
                 try await complete(upload, parts: parts, as: blobKey)
             } else {
                 // Under one part: the bytes (at most 8 MiB) go in one conditional PUT. nil: the
@@ -247,7 +259,8 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
             throw error
         }
         phase = .committed
-        file?.removeName()
+        // The spool is the blob now: it becomes the node's copy, or goes.
+        if let file, !(await context.cache?.adopt(file, as: digest, size: size) ?? false) { file.removeName() }
         return (digest, size)
     }
 
@@ -269,7 +282,7 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
                 _ = try await client { try await $0.copy(from: upload.key, to: blobKey, condition: .ifNoneMatchAny) }
             } catch {
                 let client = context.client
-                context.cleanups.run { try? await client.delete(upload.key) }
+                context.background.run { try? await client.delete(upload.key) }
                 throw error
             }
             try await client { try await $0.delete(upload.key) }
@@ -287,8 +300,9 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
         file?.removeName()
         file = nil
         if let upload {
-            context.abortLater(key: upload.key, uploadID: upload.id)
+            context.abortLater(key: upload.key, uploadID: upload.id, after: partUploads)
             self.upload = nil
+            partUploads = nil
         }
     }
 

@@ -23,8 +23,9 @@ extension HotTable {
         switch answer.source {
         case .memory(let buffer): body = .memory(buffer)
         case .blob(let reader):
-            // A backend without local files (no handle for sendfile) is served by the slow path alone.
-            guard FastBlobSource.isCurrent(reader) else { return }
+            // A backend without local files (no handle for sendfile) is served by the slow path
+            // alone, and so is a shared store (see `publishesBlobs`).
+            guard publishesBlobs, FastBlobSource.isCurrent(reader) else { return }
             body = .blob(reader)
         }
         publish(path, HotEntry(body: body, representation: representation, expires: expires))

@@ -2,12 +2,12 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Bucket clean-ups that cannot wait for an `await`: a writer cancelled (or dropped) from
-/// synchronous code aborts its multipart upload here. Each runs as its own task, tracked so that
-/// `settle()` can wait for all of them (a test's check that nothing was left, a store closing).
-/// A clean-up that fails (the bucket unreachable) leaves an upload `removeLeftovers()` aborts
-/// once it is older than the grace period.
-final class BackgroundCleanups: Sendable {
+/// Work nobody waits for: a writer cancelled (or dropped) from synchronous code aborts its
+/// multipart upload here, and a blob read from the bucket is copied to the node's local cache.
+/// Each runs as its own task, tracked so that `settle()` can wait for all of them (a test's check
+/// that nothing was left, a store closing). A clean-up that fails (the bucket unreachable) leaves
+/// an upload `removeLeftovers()` aborts once it is older than the grace period.
+final class BackgroundWork: Sendable {
     private let running = Mutex<[UUID: Task<Void, Never>]>([:])
 
     func run(_ operation: @escaping @Sendable () async -> Void) {
@@ -21,7 +21,7 @@ final class BackgroundCleanups: Sendable {
         }
     }
 
-    /// Waits until every clean-up started so far (and any they started) has finished.
+    /// Waits until everything started so far (and anything it started) has finished.
     func settle() async {
         while true {
             let tasks = running.withLock { Array($0.values) }
