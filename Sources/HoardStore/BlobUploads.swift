@@ -25,11 +25,18 @@ public protocol BlobUploads: Sendable {
     ) async throws(StoreError) -> any BlobWriter
     /// Removes a session and its bytes; removing an absent session is not an error.
     func remove(_ id: UploadID) async throws(StoreError)
+    /// Removes a session the caller saw holding no bytes (a monolithic upload): a backend may
+    /// skip looking for its bytes. Bytes an append racing this left go when they expire.
+    func removeEmpty(_ id: UploadID) async throws(StoreError)
     /// Every session, with its size and last change (no metadata).
     func list() async throws(StoreError) -> [UploadEntry]
 }
 
 extension BlobUploads {
+    public func removeEmpty(_ id: UploadID) async throws(StoreError) {
+        try await remove(id)
+    }
+
     /// `makeWriter(from:…)` when no second digest is wanted.
     public func makeWriter(from id: UploadID, expectedDigest: BlobDigest?, expectedSize: Int64? = nil) async throws(StoreError) -> any BlobWriter {
         var none = NoUploadHasher()

@@ -23,6 +23,18 @@ import Testing
         }
     }
 
+    /// A monolithic upload's session, removed without a look for bytes, is gone everywhere.
+    @Test(arguments: BlobStoreBackend.allCases)
+    func anEmptySessionRemovedAsEmptyIsGone(_ backend: BlobStoreBackend) async throws {
+        try await backend.withStore { store in
+            let id = try await store.uploads.create(metadata: Array("m".utf8))
+            try await store.uploads.removeEmpty(id)
+            #expect(try await store.uploads.info(id) == nil)
+            #expect(try await store.uploads.list().isEmpty)
+            await #expect(throws: StoreError.self) { _ = try await store.uploads.appender(id) }
+        }
+    }
+
     @Test(arguments: BlobStoreBackend.allCases)
     func appendsFromSeveralRequestsAddUp(_ backend: BlobStoreBackend) async throws {
         try await backend.withStore { store in

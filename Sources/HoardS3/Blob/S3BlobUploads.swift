@@ -99,6 +99,12 @@ struct S3BlobUploads: BlobUploads {
         try await deleteAll(keys.filter { !$0.hasSuffix("/meta") })
     }
 
+    /// Only the metadata: no listing (one request fewer per monolithic push). A part an append
+    /// racing this wrote is listed by `list()` as a session without metadata, and expires.
+    func removeEmpty(_ id: UploadID) async throws(StoreError) {
+        try await call { try await $0.delete(S3BlobKeys.sessionMeta(id)) }
+    }
+
     func list() async throws(StoreError) -> [UploadEntry] {
         let objects = try await call { try await $0.list(prefix: S3BlobKeys.uploads) }
         var sessions: [UploadID: Session] = [:]

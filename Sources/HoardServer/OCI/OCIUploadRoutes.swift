@@ -113,8 +113,11 @@ struct OCIUploadRoutes {
             try checkRange(request, session: session, id: id)
             let limits = uploads.limits
             if let length = declaredLength(request) { try limits.checkBlobSize(session.size + length) }
-            // The store copies what the session holds into a new blob, then the body follows.
-            var s = try await VerifyingSink(uploads: uploads.store, session: session.id, digest: digest)
+            // The store copies what the session holds into a new blob, then the body follows; a
+            // session that holds nothing (a monolithic upload) needs no copy, nor a look for its bytes.
+            var s = session.size == 0
+                ? try await VerifyingSink(store: store, digest: digest)
+                : try await VerifyingSink(uploads: uploads.store, session: session.id, digest: digest)
             sink = s
             var size = s.writer.bytesWritten
             for try await buffer in request.body {
@@ -123,7 +126,7 @@ struct OCIUploadRoutes {
                 try await s.write(buffer)
             }
             let record = try await s.commit(into: store)
-            await uploads.remove(session)
+            await uploads.remove(session, heldNothing: session.size == 0)
             return try await published(repository, digest, record)
         } catch let error as OCIError where error.status == 413 {
             sink?.abort()

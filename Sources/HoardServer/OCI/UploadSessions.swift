@@ -81,9 +81,15 @@ actor UploadSessions {
     }
 
     /// Removes a session (finished, cancelled, or failed verification).
-    func remove(_ session: UploadSession) async {
+    /// `heldNothing`: the caller knows the session never held a byte (a monolithic upload just
+    /// finished), so the store need not look for its bytes.
+    func remove(_ session: UploadSession, heldNothing: Bool = false) async {
         do {
-            try await store.remove(session.id)
+            if heldNothing {
+                try await store.removeEmpty(session.id)
+            } else {
+                try await store.remove(session.id)
+            }
         } catch {
             // The janitor removes it once it expires.
             logger.warning("could not remove an upload session", metadata: ["upload": "\(session.id)", "error": "\(error)"])
