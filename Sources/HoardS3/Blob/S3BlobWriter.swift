@@ -48,8 +48,8 @@ struct S3BlobContext: Sendable {
 
 /// One ingest into the bucket. Every byte is hashed and appended to a local spool file (so tail
 /// readers, the pull-through tee, and `withWrittenBytes` work as on files); each full part is
-/// read back from the spool and uploaded in the background (`PartUploads`, a few at a time), so
-/// the ingest goes at its source's speed and memory holds a few parts at most. The commit waits
+/// read back from the spool and uploaded in the background (`PartUploads`), so the ingest goes
+/// at its source's speed and memory holds one part at a time. The commit waits
 /// for the last part; the spool then becomes the node's local copy of the blob, if it keeps any.
 ///
 /// - A blob smaller than one part is one conditional PUT at commit.
