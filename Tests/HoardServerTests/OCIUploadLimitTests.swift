@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import HoardServer
@@ -62,6 +63,18 @@ import Testing
         }
     }
 
+    /// POSTs do not list every session each time (a listing costs more with every session a
+    /// bucket ever held): one listing serves the POSTs of a few seconds while far from the limit.
+    @Test func postsCountSessionsWithoutAListingEachTime() async throws {
+        let store = CountingUploads(MemoryBlobStore().uploads)
+        let uploads = UploadSessions(
+            store: store, expiry: .seconds(3600), limits: UploadLimits(maxSize: ByteSize(bytes: 1 << 30), maxSessions: 100, storeMaxSize: nil),
+            logger: Logger(label: "test"))
+        for _ in 0..<20 { _ = try await uploads.create(repository: try RepositoryName("r")) }
+        #expect(store.listings == 1)
+        #expect(try await store.list().count == 20)
+    }
+
     @Test func uploadsCannotHoldMoreThanTheStoreMayKeep() async throws {
         var server = try OCITestServer()
         server.settings.maxSize = ByteSize(bytes: 1500)
@@ -105,5 +118,28 @@ import Testing
         await uploads.release(session)
         await maintenance.runOnce()
         #expect(try await store.existingBlob(record.digest) == nil)
+    }
+}
+
+/// Upload sessions that count how often they are listed.
+private final class CountingUploads: BlobUploads {
+    private let base: any BlobUploads
+    private let count = Mutex(0)
+    var listings: Int { count.withLock { $0 } }
+
+    init(_ base: any BlobUploads) { self.base = base }
+
+    func create(metadata: [UInt8]) async throws(StoreError) -> UploadID { try await base.create(metadata: metadata) }
+    func info(_ id: UploadID) async throws(StoreError) -> UploadInfo? { try await base.info(id) }
+    func appender(_ id: UploadID) async throws(StoreError) -> any UploadAppender { try await base.appender(id) }
+    func makeWriter<H: UploadHasher>(
+        from id: UploadID, expectedDigest: BlobDigest?, expectedSize: Int64?, hashing hasher: inout H
+    ) async throws(StoreError) -> any BlobWriter {
+        try await base.makeWriter(from: id, expectedDigest: expectedDigest, expectedSize: expectedSize, hashing: &hasher)
+    }
+    func remove(_ id: UploadID) async throws(StoreError) { try await base.remove(id) }
+    func list() async throws(StoreError) -> [UploadEntry] {
+        count.withLock { $0 += 1 }
+        return try await base.list()
     }
 }

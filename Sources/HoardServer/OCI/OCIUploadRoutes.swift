@@ -80,7 +80,8 @@ struct OCIUploadRoutes {
             // Bytes no byte of which is written past a limit: the blob's own, and (with
             // --max-size) what all sessions hold together.
             let limits = uploads.limits
-            let others = await uploads.bytesHeld() - session.size
+            // Only a store size limit needs what the other sessions hold (a listing of them all).
+            let others = limits.storeMaxSize == nil ? 0 : await uploads.bytesHeld() - session.size
             if let length = declaredLength(request) {
                 try limits.checkBlobSize(session.size + length)
                 try limits.checkUploadBytes(others + session.size + length)

@@ -31,6 +31,14 @@ actor UploadSessions {
     private var busy: Set<UploadID> = []
     /// Sessions being created: they count against the limit before the store has them.
     private var creating = 0
+    /// The last listing's count of open sessions, when it was taken, and how many this node
+    /// opened since. A listing per POST costs more with every session the store ever held (a
+    /// bucket keeps their emptied directories on SeaweedFS: POSTs went from 60 to 300 ms within
+    /// 1,000 pushes), so POSTs list at most once per `countLifetime` while the estimate (which
+    /// leaves out only sessions other nodes opened meanwhile) stays below the limit.
+    private var counted: (open: Int, at: ContinuousClock.Instant)?
+    private var openedSinceCount = 0
+    static let countLifetime: Duration = .seconds(5)
 
     init(store: any BlobUploads, expiry: Duration, limits: UploadLimits, logger: Logger) {
         self.store = store
@@ -41,18 +49,20 @@ actor UploadSessions {
 
     /// Opens a session; 429 when `limits.maxSessions` are open already.
     func create(repository: RepositoryName) async throws -> UploadID {
-        var open = try await store.list().count + creating
+        var open = try await openSessions(exact: false)
         if open >= limits.maxSessions {
             // Expired sessions the janitor has not removed yet do not count.
             await expire()
-            open = try await store.list().count + creating
+            open = try await openSessions(exact: true)
         }
         guard open < limits.maxSessions else { throw limits.tooManySessions(open: open) }
         creating += 1
         defer { creating -= 1 }
         do {
             let state = try JSONEncoder().encode(UploadSessionState(repository: repository.value, created: Date().timeIntervalSince1970))
-            return try await store.create(metadata: Array(state))
+            let id = try await store.create(metadata: Array(state))
+            openedSinceCount += 1
+            return id
         } catch let error as StoreError {
             // An unreachable bucket is a 503 the client may retry, not hoard's fault.
             if case .unavailable = error { throw ErrorResponses.ociError(error) }
@@ -119,6 +129,19 @@ actor UploadSessions {
         }
         if removed > 0 { logger.info("removed expired upload sessions", metadata: ["count": "\(removed)"]) }
         return removed
+    }
+
+    /// Sessions open now, those being created included: counted by a listing, or estimated from
+    /// a recent one (never below the truth on one node) while the estimate is below the limit.
+    private func openSessions(exact: Bool) async throws -> Int {
+        if !exact, let counted, ContinuousClock.now - counted.at < Self.countLifetime {
+            let estimate = counted.open + openedSinceCount + creating
+            if estimate < limits.maxSessions { return estimate }
+        }
+        let open = try await store.list().count
+        counted = (open, .now)
+        openedSinceCount = 0
+        return open + creating
     }
 
     /// Bytes held by every session (they count against the store's `--max-size`).
