@@ -48,7 +48,7 @@ public struct HoardServer: Sendable {
         var application = HoardApplication(
             server: self, upstream: upstream, worker: worker, bcrypt: bcrypt, metrics: metrics, tokenSecret: tokenSecret)
         // The fast path's table: the fronts publish what they served, the handler repeats it.
-        application.hot = settings.fastPath ? HotTable(publishesBlobs: store.index.shared == nil) : nil
+        application.hot = settings.fastPath ? HotTable(rechecksBlobs: store.index.shared != nil) : nil
         do {
             let result = try await body(application)
             try await upstream.shutdown()

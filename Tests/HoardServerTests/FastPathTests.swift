@@ -163,26 +163,61 @@ import Testing
         #expect(pipelined.map(\.status) == [200, 416, 200, 200, 200, 206, 206])
     }
 
-    /// With a store shared by several nodes, blobs are never answered by the fast path: another
-    /// node may delete one, and only the slow path asks the shared store whether it still exists.
-    @Test func aSharedStorePublishesNoBlobs() async throws {
-        let made = try OCITestServer(withUsers: true)
-        defer { made.remove() }
-        let store = try await Store.open(root: made.root + "/store", shared: MemorySharedObjects())
-        let hoard = HoardServer(settings: made.settings, store: store, logger: Logger(label: "test"))
-        try await hoard.withServices { application in
-            let hot = try #require(application.hot)
-            #expect(!hot.publishesBlobs)
-            try await application.makeApplication().test(.live) { client in
-                let digest = try await client.pushBlob("team/app", Self.ociBlob)
-                for _ in 0..<3 {
-                    let response = try await client.send(.get, "/v2/team/app/blobs/\(digest)", auth: nil)
-                    #expect(response.status == .ok)
-                    #expect(response.body.readableBytes == Self.ociBlob.count)
+    /// With a store shared by several nodes the fast path answers blobs too, but asks the shared
+    /// store again before every answer (another node may unlink or delete one): pipelined
+    /// requests wait behind the check in order, and a blob another node unlinked is a 404 at once.
+    @Test func aSharedStoreChecksEveryBlobAnswer() async throws {
+        let upstream = FakeCondaUpstream()
+        var made = try OCITestServer(withUsers: true)
+        made.settings.fastPath = true
+        let base = made
+        defer { base.remove() }
+        try await upstream.run { url in
+            var server = base
+            server.settings.channels = [CondaChannel(name: "fixture", upstream: url)]
+            let objects = MemorySharedObjects()
+            let store = try await Store.open(root: server.root + "/store", shared: objects)
+            // Another node on the same shared state (its own root).
+            let other = try await Store.open(root: server.root + "/other", shared: objects)
+            let hoard = HoardServer(settings: server.settings, store: store, logger: Logger(label: "test"))
+            try await hoard.withServices { application in
+                let hot = try #require(application.hot)
+                #expect(hot.rechecksBlobs)
+                try await application.makeApplication().test(.live) { client in
+                    let digest = try await client.pushBlob("team/app", Self.ociBlob)
+                    let blobPath = "/v2/team/app/blobs/\(digest)"
+                    for path in [Self.package, Self.package, blobPath] {
+                        #expect(try await client.send(.get, path, auth: nil).status == .ok, "\(path)")
+                    }
+                    let connection = try RawHTTPConnection(port: client.port!)
+                    let before = hot.hits
+                    let answers = try await connection.exchange([
+                        Self.get(blobPath), Self.get(blobPath, ["Range: bytes=299990-300001"]), Self.head(blobPath),
+                        Self.get(blobPath + "?x=1"), Self.get(Self.package), Self.get(blobPath, ["Range: bytes=0-2"]),
+                    ])
+                    #expect(answers.map(\.status) == [200, 206, 200, 200, 200, 206])
+                    #expect(answers[0].body == Self.ociBlob)
+                    #expect(answers[1].body == Array("bbbbbbbbbben".utf8))
+                    #expect(answers[2].header("content-length") == "\(Self.ociBlob.count)")
+                    #expect(answers[3].body == Self.ociBlob)
+                    #expect(answers[4].body == Array("fx-lib 1.0 conda archive".utf8))
+                    #expect(answers[5].body == Array("bbb".utf8))
+                    // The three before the query, each held behind the check of the one before;
+                    // the query and all after it go to Hummingbird (answers leave in order).
+                    #expect(hot.hits - before == 3, "the fast path answered \(hot.hits - before) of 3")
+
+                    // The other node unlinks the blob: this node's table still has it, but the
+                    // check says no, and the slow path answers (in order, after the hit before it).
+                    let blob = try BlobDigest(parsing: String(digest.dropFirst("sha256:".count)))
+                    #expect(try await other.index.ociRemoveBlob(repository: "team/app", digest: blob))
+                    let hits = hot.hits
+                    let after = try await connection.exchange([Self.get(Self.package), Self.get(blobPath), Self.head(blobPath), Self.get(Self.package)])
+                    #expect(after.map(\.status) == [200, 404, 404, 200])
+                    #expect(after[0].body == Array("fx-lib 1.0 conda archive".utf8))
+                    #expect(after[3].body == Array("fx-lib 1.0 conda archive".utf8))
+                    #expect(hot.hits - hits == 1)
                 }
             }
-            #expect(hot.count == 0)
-            #expect(hot.hits == 0)
         }
     }
 }

@@ -278,7 +278,10 @@ struct CondaFront: Sendable {
                 cacheControl: Self.immutable
             )
             let response = answer.respond(to: request)
-            publishing(for: key.channel)?.publish(answered: request, with: response, answer: answer)
+            let digest = record.digest
+            publishing(for: key.channel)?.publish(answered: request, with: response, answer: answer) {
+                (try? await stored())?.digest == digest
+            }
             return response
         }
         if offline { throw OfflineMiss(what: "\(key.channel)/\(key.label.isEmpty ? "" : "label/\(key.label)/")\(key.subdir)/\(key.filename)") }

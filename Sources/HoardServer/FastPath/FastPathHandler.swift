@@ -13,6 +13,10 @@ import NIOHTTPTypesHTTP1
 ///
 /// Order: HTTP/1 answers must leave in request order, so while any request passed on is still
 /// unanswered by Hummingbird, later requests are passed on too.
+///
+/// On a shared store a blob entry carries the route's check (does the name still point at the
+/// blob?): it is asked before the answer goes out, later requests wait behind it, and when it
+/// says no the request goes to Hummingbird after all.
 final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -42,6 +46,14 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case passing
         /// The current request is answered here once its end arrives; its parts stop here.
         case answering(HTTPResponse, Body)
+        /// As `answering`, once `check` (begun at the head) says the blob is still named.
+        case confirming(HTTPRequest, HTTPResponse, Body, check: EventLoopFuture<Bool>)
+    }
+
+    /// A request waiting for its check, with everything that arrived after it (replayed in order).
+    private struct Waiting {
+        let serial: UInt64
+        var held: [HTTPRequestPart] = []
     }
 
     private let shared: Shared
@@ -55,6 +67,10 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// The request being answered here, for the access log (method, raw path, when its head came).
     private var answeringRequest: (method: String, path: String, started: Double)?
+    /// Set while a request's check is outstanding: inbound parts queue here, reads stop.
+    private var waiting: Waiting?
+    /// Tells a check's answer from one that belongs to a request already gone (connection closed).
+    private var checks: UInt64 = 0
 
     init(_ shared: Shared) {
         self.shared = shared
@@ -65,35 +81,47 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if case .answering(_, .file(let handle, _, _, _)) = reading { try? handle.close() }
-        reading = .idle
+        forget()
         codec = nil
     }
 
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if waiting != nil {
+            waiting?.held.append(part)
+            return
+        }
+        receive(part, context: context)
+    }
+
+    private func receive(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let request):
-            if withHummingbird == 0, let (head, body) = answer(request) {
-                reading = .answering(head, body)
+            if withHummingbird == 0, let (head, body, recheck) = answer(request) {
+                if let recheck {
+                    let promise = context.eventLoop.makePromise(of: Bool.self)
+                    promise.completeWithTask { await recheck() }
+                    reading = .confirming(request, head, body, check: promise.futureResult)
+                } else {
+                    reading = .answering(head, body)
+                }
                 if shared.log != nil { answeringRequest = (request.method.rawValue, request.path ?? "", FastDate.now()) }
             } else {
-                reading = .passing
-                withHummingbird += 1
-                context.fireChannelRead(data)
+                pass(request, context: context)
             }
         case .body:
-            if case .passing = reading { context.fireChannelRead(data) }
+            if case .passing = reading { context.fireChannelRead(wrapInboundOut(part)) }
         case .end:
             switch reading {
             case .passing:
-                context.fireChannelRead(data)
+                context.fireChannelRead(wrapInboundOut(part))
             case .answering(let head, let body):
-                shared.table.countHit()
-                send(head, body, context: context)
-                if let log = shared.log, let (method, path, started) = answeringRequest { log.fastAnswered(method, path, head, body, since: started) }
-                answeringRequest = nil
+                answered(head, body, context: context)
+            case .confirming(let request, let head, let body, let check):
+                confirm(check, request: request, head: head, body: body, context: context)
+                return
             case .idle:
                 break
             }
@@ -101,18 +129,83 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    private func pass(_ request: HTTPRequest, context: ChannelHandlerContext) {
+        reading = .passing
+        withHummingbird += 1
+        context.fireChannelRead(wrapInboundOut(.head(request)))
+    }
+
+    private func answered(_ head: HTTPResponse, _ body: Body, context: ChannelHandlerContext) {
+        shared.table.countHit()
+        send(head, body, context: context)
+        if let log = shared.log, let (method, path, started) = answeringRequest { log.fastAnswered(method, path, head, body, since: started) }
+        answeringRequest = nil
+    }
+
+    /// Holds everything after this request until its check answers; then answers it here or
+    /// passes it on, and replays what was held.
+    private func confirm(
+        _ check: EventLoopFuture<Bool>, request: HTTPRequest, head: HTTPResponse, body: Body, context: ChannelHandlerContext
+    ) {
+        checks &+= 1
+        let serial = checks
+        waiting = Waiting(serial: serial)
+        check.assumeIsolated().whenComplete { result in
+            guard let waiting = self.waiting, waiting.serial == serial else { return }
+            self.waiting = nil
+            self.reading = .idle
+            if case .success(true) = result {
+                self.answered(head, body, context: context)
+            } else {
+                // Gone, or the check failed: the slow path decides (and says why).
+                if case .file(let handle, _, _, _) = body { try? handle.close() }
+                if let path = request.path { self.shared.table.remove(path) }
+                self.answeringRequest = nil
+                self.pass(request, context: context)
+                context.fireChannelRead(self.wrapInboundOut(.end(nil)))
+                self.reading = .idle
+            }
+            for (index, part) in waiting.held.enumerated() {
+                if self.waiting != nil {
+                    self.waiting?.held.append(contentsOf: waiting.held[index...])
+                    break
+                }
+                self.receive(part, context: context)
+            }
+            context.fireChannelReadComplete()
+            self.flushIfNeeded(context: context)
+            if self.waiting == nil, self.readHeld, context.channel.isWritable {
+                self.readHeld = false
+                context.read()
+            }
+        }
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
         if needsFlush {
             needsFlush = false
             context.flush()
         }
-        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .answering(_, .file(let handle, _, _, _)) = reading { try? handle.close() }
-        reading = .idle
+        forget()
         context.fireChannelInactive()
+    }
+
+    /// Drops the request in hand (its file handle closed) and any check's answer to come.
+    private func forget() {
+        switch reading {
+        case .answering(_, .file(let handle, _, _, _)), .confirming(_, _, .file(let handle, _, _, _), _): try? handle.close()
+        default: break
+        }
+        reading = .idle
+        waiting = nil
     }
 
     // MARK: Outbound
@@ -123,8 +216,9 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        // Backpressure for pipelined hits: stop reading while answers wait to be written.
-        if !context.channel.isWritable {
+        // Backpressure for pipelined hits: stop reading while answers wait to be written, or
+        // while a check is outstanding (what arrives meanwhile is held in memory).
+        if !context.channel.isWritable || waiting != nil {
             readHeld = true
             return
         }
@@ -132,7 +226,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, readHeld {
+        if context.channel.isWritable, readHeld, waiting == nil {
             readHeld = false
             context.read()
         }
@@ -141,9 +235,10 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Deciding
 
-    /// The answer to `request` when the hot table has one; nil: pass it on. `ResponsePlan`
-    /// decides, as it does for the slow path; Date and Server are added as Hummingbird adds them.
-    private func answer(_ request: HTTPRequest) -> (HTTPResponse, Body)? {
+    /// The answer to `request` when the hot table has one, with the check to ask first if any;
+    /// nil: pass it on. `ResponsePlan` decides, as it does for the slow path; Date and Server
+    /// are added as Hummingbird adds them.
+    private func answer(_ request: HTTPRequest) -> (HTTPResponse, Body, (@Sendable () async -> Bool)?)? {
         guard request.method == .get || request.method == .head, let path = request.path, path.hasPrefix("/"),
             !path.contains("?")
         else { return nil }
@@ -153,6 +248,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let connection = fields[.connection], connection.lowercased().contains("close") { return nil }
         let now = FastDate.now()
         guard let entry = shared.table.lookup(path, now: now) else { return nil }
+        // A request with a body cannot be held whole for a check to pass on afterwards.
+        if entry.recheck != nil, fields[.contentLength].map({ $0 != "0" }) ?? (fields[.transferEncoding] != nil) { return nil }
         let plan = ResponsePlan(method: request.method, headers: fields, representation: entry.representation)
         var headers = plan.headers
         // Hummingbird's rule for a response without a length: its body's (none: 0).
@@ -179,11 +276,11 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             shared.table.noteAccess(reader.digest, at: now)
             body = .file(handle, start: range.lowerBound, end: range.upperBound, reader: reader)
         }
-        return (head, body)
+        return (head, body, entry.recheck)
     }
 
     /// The blob is gone (evicted, removed) or has no local file: forget it, let the slow path answer.
-    private func dropped(_ digest: BlobDigest) -> (HTTPResponse, Body)? {
+    private func dropped(_ digest: BlobDigest) -> (HTTPResponse, Body, (@Sendable () async -> Bool)?)? {
         shared.table.remove(blob: digest)
         return nil
     }

@@ -21,6 +21,9 @@ struct HotEntry: Sendable {
     let representation: ResponsePlan.Representation
     /// Unix seconds after which the slow path must decide again (a document's TTL); nil: never.
     let expires: Double?
+    /// On a shared store: the slow path's own check that the name still points at this blob
+    /// (another node may have deleted it), asked again before each answer; nil: none needed.
+    var recheck: (@Sendable () async -> Bool)? = nil
 
     /// Memory this entry alone may keep alive (the worst case: its snapshot was replaced).
     var heldBytes: Int { if case .memory(let buffer) = body { buffer.readableBytes } else { 0 } }

@@ -6,9 +6,11 @@ extension HotTable {
     /// Publishes the representation the slow path has just served to `request`, so the fast
     /// path may serve it too: only after a success (200, 206, 304) to a GET or HEAD without
     /// credentials or query. `extraHeaders` are those added on the way out (OCI's API version).
+    /// `recheck` repeats the route's check that the name still points at the blob: a shared
+    /// store's fast path asks it before each answer (a blob without one is not published there).
     func publish(
         answered request: Request, with response: Response, answer: RepresentationResponse, expires: Double? = nil,
-        extraHeaders: HTTPFields = [:]
+        extraHeaders: HTTPFields = [:], recheck: (@Sendable () async -> Bool)? = nil
     ) {
         guard request.method == .get || request.method == .head,
             [.ok, .partialContent, .notModified].contains(response.status),
@@ -20,14 +22,19 @@ extension HotTable {
         var representation = answer.representation
         for field in extraHeaders { representation.extraHeaders[field.name] = field.value }
         let body: HotEntry.Body
+        var check: (@Sendable () async -> Bool)? = nil
         switch answer.source {
         case .memory(let buffer): body = .memory(buffer)
         case .blob(let reader):
             // A backend without local files (no handle for sendfile) is served by the slow path
-            // alone, and so is a shared store (see `publishesBlobs`).
-            guard publishesBlobs, FastBlobSource.isCurrent(reader) else { return }
+            // alone; on a shared store, only with the route's check (see `rechecksBlobs`).
+            guard FastBlobSource.isCurrent(reader) else { return }
+            if rechecksBlobs {
+                guard let recheck else { return }
+                check = recheck
+            }
             body = .blob(reader)
         }
-        publish(path, HotEntry(body: body, representation: representation, expires: expires))
+        publish(path, HotEntry(body: body, representation: representation, expires: expires, recheck: check))
     }
 }

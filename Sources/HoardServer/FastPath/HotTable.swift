@@ -11,10 +11,10 @@ final class HotTable: Sendable {
     let maxEntries: Int
     let maxReaders: Int
     let maxHeldBytes: Int
-    /// Whether blob bodies (packages, OCI blobs) may be published. Not when the store is shared
-    /// by several nodes: another node may delete a blob, and only the slow path asks the bucket
-    /// whether it still exists (this node's local copy would be served on and on).
-    let publishesBlobs: Bool
+    /// Whether a blob body (package, OCI blob) is served only after the route's check is asked
+    /// again: when the store is shared by several nodes, another node may delete a blob or its
+    /// name, and this node's local copy would otherwise be served on and on.
+    let rechecksBlobs: Bool
 
     private struct State {
         var entries: [String: (entry: HotEntry, serial: UInt64)] = [:]
@@ -28,8 +28,8 @@ final class HotTable: Sendable {
     /// Requests the fast path answered (for tests and comparison runs).
     private let answered = Atomic<Int>(0)
 
-    init(maxEntries: Int = 16_384, maxReaders: Int = 1_024, maxHeldBytes: Int = 256 << 20, publishesBlobs: Bool = true) {
-        self.publishesBlobs = publishesBlobs
+    init(maxEntries: Int = 16_384, maxReaders: Int = 1_024, maxHeldBytes: Int = 256 << 20, rechecksBlobs: Bool = false) {
+        self.rechecksBlobs = rechecksBlobs
         self.maxEntries = max(1, maxEntries)
         self.maxReaders = max(1, maxReaders)
         self.maxHeldBytes = max(0, maxHeldBytes)

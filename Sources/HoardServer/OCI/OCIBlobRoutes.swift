@@ -25,7 +25,10 @@ struct OCIBlobRoutes {
             return response
         }
         let response = answer.respond(method: head ? .head : .get, headers: request.headers)
-        hot?.publish(answered: request, with: response, answer: answer, extraHeaders: [.dockerDistributionAPIVersion: "registry/2.0"])
+        let (store, name) = (store, repository.value)
+        hot?.publish(answered: request, with: response, answer: answer, extraHeaders: [.dockerDistributionAPIVersion: "registry/2.0"]) {
+            (try? await store.index.ociHasBlob(repository: name, digest: blob)) ?? false
+        }
         return response
     }
 
