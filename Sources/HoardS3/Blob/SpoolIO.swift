@@ -1,9 +1,6 @@
 import HoardStore
 import NIOCore
 import NIOPosix
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The threads the S3 backend blocks on: the local spool (HoardStore's `ScratchFile`s: every
 /// ingest's bytes, which the tee's tail readers read, and the temporary copies that
@@ -28,14 +25,7 @@ final class SpoolIO: Sendable {
 
     /// Runs blocking file work (or hashing) on the pool.
     func run<T: Sendable>(_ path: String, _ body: @escaping @Sendable () throws(StoreError) -> T) async throws(StoreError) -> T {
-        do {
-            return try await pool.runIfActive { () throws -> T in try body() }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            // Only a pool that was shut down fails otherwise (the store is closing).
-            throw .io(operation: "spool I/O (store closing)", path: path, errno: ECANCELED)
-        }
+        try await PoolWork.run(on: pool, "spool I/O", path, body)
     }
 }
 

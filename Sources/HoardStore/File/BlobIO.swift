@@ -47,13 +47,24 @@ final class BlobIO: Sendable {
     static func run<T: Sendable>(
         on pool: NIOThreadPool, _ path: String, _ body: @escaping @Sendable () throws(StoreError) -> T
     ) async throws(StoreError) -> T {
+        try await PoolWork.run(on: pool, "file I/O", path, body)
+    }
+}
+
+/// Blocking work on a thread pool, its errors as `StoreError`: shared by the file backend's
+/// pools and the S3 backend's spool pool.
+public enum PoolWork {
+    /// Runs `body` on `pool`. A pool that was shut down (the store is closing) is an `.io` error
+    /// naming `operation` and `path`.
+    public static func run<T: Sendable>(
+        on pool: NIOThreadPool, _ operation: String, _ path: String, _ body: @escaping @Sendable () throws(StoreError) -> T
+    ) async throws(StoreError) -> T {
         do {
             return try await pool.runIfActive { () throws -> T in try body() }
         } catch let error as StoreError {
             throw error
         } catch {
-            // Only a pool that was shut down fails otherwise (the store is closing).
-            throw .io(operation: "file I/O (store closing)", path: path, errno: ECANCELED)
+            throw .io(operation: "\(operation) (store closing)", path: path, errno: ECANCELED)
         }
     }
 }
