@@ -110,6 +110,7 @@ public final class Fetcher: Sendable {
         source makeSource: @Sendable () async throws -> FillSource, onCommit: @Sendable (BlobRecord) async throws -> Void
     ) async {
         var writer: (any BlobWriter)?
+        var writes = WriteAhead()
         var url = fill.key
         do {
             if let record = try await lookup() {
@@ -140,6 +141,7 @@ public final class Fetcher: Sendable {
             fill.started(Fill.Head(size: size, reader: try newWriter.makeTailReader(), expectedDigest: source.expectedDigest))
             do {
                 var batch = ByteBuffer()
+                var buffers = BatchBuffers(capacity: Self.batchSize)
                 var lastWrite: ContinuousClock.Instant?
                 for try await chunk in response.body {
                     try Task.checkCancellation()  // a stopping server (`finish()`)
@@ -148,27 +150,28 @@ public final class Fetcher: Sendable {
                     // that does not fit sends the batch and starts the next.
                     if batch.writableBytes < chunk.readableBytes {
                         if batch.readableBytes > 0 {
-                            try await newWriter.write(batch)
-                            fill.wrote(batch)
+                            try await writes.submit(batch, to: newWriter, fill: fill)
+                            buffers.handedOn(batch)
                             lastWrite = .now
                         }
-                        batch = ByteBufferAllocator().buffer(capacity: max(Self.batchSize, chunk.readableBytes))
+                        batch = buffers.take(minimum: chunk.readableBytes)
                     }
                     batch.writeImmutableBuffer(chunk)
                     // The first bytes at once (time to first byte), then in batches, or sooner
                     // when bytes come slowly.
                     let due = lastWrite.map { .now - $0 >= Self.batchInterval } ?? true
                     guard due || batch.writableBytes == 0 else { continue }
-                    try await newWriter.write(batch)
-                    fill.wrote(batch)
-                    // A new buffer each time: readers may still hold the one just written.
+                    try await writes.submit(batch, to: newWriter, fill: fill)
+                    // A new buffer each time: the write and readers may still hold the one just
+                    // sent (`buffers` hands it out again once they all let go).
+                    buffers.handedOn(batch)
                     batch = ByteBuffer()
                     lastWrite = .now
                 }
                 if batch.readableBytes > 0 {
-                    try await newWriter.write(batch)
-                    fill.wrote(batch)
+                    try await writes.submit(batch, to: newWriter, fill: fill)
                 }
+                try await writes.drain()
                 try check?.finish()
             } catch let error as StoreError {
                 throw error
@@ -183,6 +186,7 @@ public final class Fetcher: Sendable {
             fill.committed(record)
             logger.debug("filled from upstream", metadata: ["url": "\(url)", "digest": "\(record.digest)", "size": "\(record.size)"])
         } catch {
+            await writes.abandon()
             writer?.cancel()
             let reported = Self.describe(error, url: url)
             if case .status(_, let code) = reported as? UpstreamError, code == 404 {
