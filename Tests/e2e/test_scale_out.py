@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 import urllib.request
@@ -54,7 +55,6 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def htpasswd_file(tmp_path: Path) -> Path:
     import shutil
-    import subprocess
     tool = shutil.which("htpasswd")
     if tool is None:
         pytest.fail("htpasswd is not installed (make deps installs apache2-utils)")
@@ -409,6 +409,44 @@ def test_with_the_bucket_stopped_nodes_answer_503_and_recover_by_themselves(
         assert resp.status == 200 and resp.body == package_bytes(channel_dir, "fx-lib-1.0-0.tar.bz2")
     assert [node.proc.pid for node in nodes] == pids
     assert_blobs_are_whole(c)
+
+
+def test_with_the_bucket_stopped_a_channel_token_is_a_503_not_a_401(cluster, seaweed, upstream, htpasswd_file, tmp_path):
+    """Channel tokens live in the bucket. While it is away a token cannot be checked: the client
+    must hear "retry" (503, Retry-After), not "your token is bad" (401), on both fronts."""
+    config = tmp_path / "private.toml"
+    config.write_text(f'[channels.priv]\nurl = "{upstream.url}"\nreaders = "{htpasswd_file}"\n')
+    c = cluster(upstreams={})
+    node = c.node(("--config", str(config)))
+    made = subprocess.run([str(node.binary), "token", "create", "--channel", "priv", "--expires", "1d", "--root", str(node.root),
+                           *seaweed.storage_args(c.bucket, PREFIX)], capture_output=True, text=True, timeout=60, env=Seaweed.env())
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    path = "/priv/noarch/repodata.json"
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert request(node.port, "GET", path, headers=bearer).status == 200
+    assert request(node.port, "GET", path, headers={"Authorization": "Bearer hoard-" + "0" * 64}).status == 401
+    basic = "Basic " + base64.b64encode(f"me:{token}".encode()).decode()
+
+    seaweed.stop()
+    try:
+        resp, took = timed(node.port, "GET", path, bearer)
+        assert resp.status == 503, f"{resp.status} {resp.text[:300]}"
+        assert resp.header("retry-after") == "5"
+        assert "cannot reach its storage" in resp.text, resp.text
+        assert took < 45
+        # The registry's token endpoint, asked for the private channel's OCI mirror repository.
+        resp, _ = timed(node.port, "GET", "/token?service=hoard&scope=repository:conda/priv/noarch/repodata.json:pull",
+                        {"Authorization": basic})
+        assert resp.status == 503, f"{resp.status} {resp.text[:300]}"
+        assert resp.header("retry-after") == "5"
+        assert "cannot reach its storage" in json.loads(resp.body)["error_description"]
+    finally:
+        seaweed.start()
+    deadline = time.monotonic() + 60
+    while (resp := request(node.port, "GET", path, headers=bearer, timeout=60)).status != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert resp.status == 200, f"{resp.status} {resp.text[:300]}"
 
 
 # ---- --s3-redirect -------------------------------------------------------------------------------

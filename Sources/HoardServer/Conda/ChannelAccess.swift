@@ -58,6 +58,9 @@ final class ChannelAccess: Sendable {
         case granted
         /// No credentials, or wrong ones: why, for the 401's body.
         case denied(String)
+        /// A token that could not be checked: the shared index (the bucket) is unreachable. A
+        /// 503 to retry, not a 401 that tells the client its token is bad.
+        case unavailable(backend: String, reason: String)
         /// Too many wrong passwords from this client: wait this many seconds.
         case limited(Int)
     }
@@ -96,8 +99,16 @@ final class ChannelAccess: Sendable {
     private func checkToken(_ token: String, channel: String) async -> Verdict {
         let invalid = Verdict.denied("invalid token for channel \(channel)")
         guard ChannelToken.isWellFormed(token) else { return invalid }
-        // A failing index lookup fails closed.
-        guard let record = try? await index.channelToken(hash: ChannelToken.hash(token)) else { return invalid }
+        // A failing index lookup fails closed: 503 when the storage is unreachable, else 401.
+        let found: ChannelTokenRecord?
+        do {
+            found = try await index.channelToken(hash: ChannelToken.hash(token))
+        } catch StoreError.unavailable(let backend, let reason) {
+            return .unavailable(backend: backend, reason: reason)
+        } catch {
+            return invalid
+        }
+        guard let record = found else { return invalid }
         if record.grants(channel) { return .granted }
         if record.revokedAt != nil { return .denied("token \(record.id) was revoked") }
         if record.channel == channel { return .denied("token \(record.id) has expired") }
@@ -143,6 +154,7 @@ final class ChannelAccess: Sendable {
         switch verdict {
         case .granted: return
         case .denied(let message): throw Self.unauthorized(channel, message)
+        case .unavailable(let backend, let reason): throw StoreError.unavailable(backend: backend, reason: reason)
         case .limited(let seconds):
             throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(seconds)], message: "too many wrong credentials from \(client); retry in \(seconds) s")
         }

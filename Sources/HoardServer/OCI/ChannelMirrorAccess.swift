@@ -45,6 +45,10 @@ struct ChannelMirrorAccess: Sendable {
             return
         case .denied(let message):
             throw auth.challenge(route, request: request, error: presented == nil ? nil : "invalid_token", message: message)
+        case .unavailable(let backend, let reason):
+            throw OCIAuthFailure(
+                error: ErrorResponses.ociError(.unavailable(backend: backend, reason: reason)), challenge: nil,
+                retryAfter: StorageUnavailable.retryAfterSeconds)
         case .limited(let seconds):
             throw OCIAuthFailure(
                 error: OCIError(.tooManyRequests, "too many wrong credentials from \(client); retry in \(seconds) s"), challenge: nil, retryAfter: seconds)
@@ -70,6 +74,7 @@ struct ChannelMirrorAccess: Sendable {
             switch await access.check(presented, channel: channel, client: client) {
             case .granted: granted.append(pull)
             case .denied(let message): return .refuse(message)
+            case .unavailable(let backend, let reason): return .unavailable(StoreError.unavailable(backend: backend, reason: reason))
             case .limited(let seconds): return .limited(seconds)
             }
         }
@@ -82,5 +87,7 @@ struct ChannelMirrorAccess: Sendable {
         case issue(subject: String, scopes: [Scope])
         case refuse(String)
         case limited(Int)
+        /// The credentials could not be checked (the storage is unreachable): retry later.
+        case unavailable(StoreError)
     }
 }

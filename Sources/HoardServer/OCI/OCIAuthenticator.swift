@@ -17,7 +17,8 @@ enum OCIPrincipal: Sendable {
 struct OCIAuthFailure: Error, Sendable {
     let error: OCIError
     let challenge: String?
-    /// Seconds the client must wait: set when it sent too many wrong credentials (429).
+    /// Seconds the client must wait: too many wrong credentials (429), or the storage that
+    /// holds channel tokens unreachable (503).
     var retryAfter: Int? = nil
 }
 

@@ -33,6 +33,10 @@ struct TokenRoute {
                 var response = tokenError(429, "too_many_requests", "too many wrong credentials from \(client); retry in \(seconds) s")
                 response.headers[.retryAfter] = String(seconds)
                 return response
+            case .unavailable(let error):
+                var response = tokenError(503, "unavailable", "hoard cannot reach its storage to check these credentials; retry in \(StorageUnavailable.retryAfterSeconds) s: \(error)")
+                response.headers[.retryAfter] = String(StorageUnavailable.retryAfterSeconds)
+                return response
             }
         }
         let principal: OCIPrincipal
