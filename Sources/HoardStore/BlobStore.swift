@@ -15,8 +15,11 @@ public protocol BlobStore: Sendable {
     /// Opens a committed blob for positional reads; `.blobNotFound` when it is absent.
     func open(_ digest: BlobDigest) async throws(StoreError) -> any BlobReader
     /// Starts an ingest; `commit()` on the writer verifies and publishes the blob. With a size,
-    /// a blob that cannot fit is refused before its first byte (`.diskFull`).
-    func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) async throws(StoreError) -> any BlobWriter
+    /// a blob that cannot fit is refused before its first byte (`.diskFull`). `readersFirst`:
+    /// clients read the ingest as it grows (a pull-through) and nobody waits for the commit, so
+    /// the backend may put off until the commit whatever would compete with them for the CPU
+    /// (the S3 backend's part uploads); otherwise it stores as the bytes arrive.
+    func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?, readersFirst: Bool) async throws(StoreError) -> any BlobWriter
     /// Removes a blob; removing an absent blob is not an error.
     func delete(_ digest: BlobDigest) async throws(StoreError)
 
@@ -62,5 +65,12 @@ public struct BlobStoreEntry: Sendable, Hashable {
         self.location = location
         self.size = size
         self.lastModified = lastModified
+    }
+}
+
+extension BlobStore {
+    /// An ingest whose caller waits for its commit (an upload, an import).
+    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) async throws(StoreError) -> any BlobWriter {
+        try await makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize, readersFirst: false)
     }
 }

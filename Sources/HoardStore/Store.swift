@@ -67,9 +67,9 @@ public final class Store: Sendable {
     // MARK: Writing
 
     /// Starts an ingest. Give the digest and size when they are known: a mismatch is then caught
-    /// before anything is published.
-    public func makeWriter(expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil) async throws(StoreError) -> any BlobWriter {
-        try await blobs.makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
+    /// before anything is published. `readersFirst`: see `BlobStore.makeWriter`.
+    public func makeWriter(expectedDigest: BlobDigest? = nil, expectedSize: Int64? = nil, readersFirst: Bool = false) async throws(StoreError) -> any BlobWriter {
+        try await blobs.makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize, readersFirst: readersFirst)
     }
 
     /// Commits a writer's blob, then records it in the index (blob first, then row).

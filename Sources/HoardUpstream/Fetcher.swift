@@ -136,7 +136,8 @@ public final class Fetcher: Sendable {
             if let expected = source.expectedSize, let announced = response.contentLength, expected != announced {
                 throw UpstreamError.integrity(url: url, detail: "Content-Length \(announced) differs from the expected size \(expected)")
             }
-            let newWriter = try await store.makeWriter(expectedDigest: source.expectedDigest, expectedSize: size)
+            // Clients follow the fill as it grows; nobody waits for its commit.
+            let newWriter = try await store.makeWriter(expectedDigest: source.expectedDigest, expectedSize: size, readersFirst: true)
             writer = newWriter
             fill.started(Fill.Head(size: size, reader: try newWriter.makeTailReader(), expectedDigest: source.expectedDigest))
             do {

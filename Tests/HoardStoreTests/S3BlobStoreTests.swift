@@ -36,6 +36,28 @@ import Testing
         try await bucket.expectNothingLeftBehind()
     }
 
+    /// A pull-through's writer (`readersFirst`) sends no part while its bytes arrive (they would
+    /// compete with its clients), all of them at the commit.
+    @Test(arguments: S3TestServer.Kind.allCases)
+    func aPullThroughWriterSendsItsPartsAtTheCommit(_ kind: S3TestServer.Kind) async throws {
+        let bucket = try await S3Bucket(kind)
+        let bytes = randomBlob(20 << 20 + 5)
+        let digest = BlobDigest.of(bytes)
+        let writer = try await bucket.store.makeWriter(expectedDigest: digest, expectedSize: Int64(bytes.count), readersFirst: true)
+        for start in stride(from: 0, to: bytes.count, by: 1 << 20) {
+            try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + (1 << 20), bytes.count)]))
+        }
+        #expect(try await bucket.client.listMultipartUploads(prefix: "").isEmpty)
+        #expect(try await bucket.client.list(prefix: "").isEmpty)
+        // Readers of the ingest have every byte already.
+        #expect(try await readAll(try writer.makeTailReader()) == bytes)
+
+        #expect(try await writer.commit() == (digest, Int64(bytes.count)))
+        #expect(try await bucket.store.size(of: digest) == Int64(bytes.count))
+        #expect(try await readAll(try await bucket.store.open(digest)) == bytes)
+        try await bucket.expectNothingLeftBehind()
+    }
+
     @Test(arguments: S3TestServer.Kind.allCases)
     func aLargeBlobOfUnknownDigestIsStagedThenCopied(_ kind: S3TestServer.Kind) async throws {
         let bucket = try await S3Bucket(kind)

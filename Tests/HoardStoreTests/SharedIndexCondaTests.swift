@@ -139,8 +139,8 @@ final class CountingBlobStore: BlobStore {
     var uploads: any BlobUploads { base.uploads }
     func size(of digest: BlobDigest) async throws(StoreError) -> Int64? { try await base.size(of: digest) }
     func open(_ digest: BlobDigest) async throws(StoreError) -> any BlobReader { try await base.open(digest) }
-    func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) async throws(StoreError) -> any BlobWriter {
-        try await base.makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize)
+    func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?, readersFirst: Bool) async throws(StoreError) -> any BlobWriter {
+        try await base.makeWriter(expectedDigest: expectedDigest, expectedSize: expectedSize, readersFirst: readersFirst)
     }
     func delete(_ digest: BlobDigest) async throws(StoreError) { try await base.delete(digest) }
     func prepare() async throws(StoreError) {}

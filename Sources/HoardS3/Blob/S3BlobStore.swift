@@ -59,10 +59,10 @@ public final class S3BlobStore: BlobStore {
         return S3BlobReader(digest: digest, size: info.size, context: context)
     }
 
-    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) async throws(StoreError) -> any BlobWriter {
+    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?, readersFirst: Bool) async throws(StoreError) -> any BlobWriter {
         let context = context
         return try await context.io.run(context.spool.path) { () throws(StoreError) in
-            try S3BlobWriter(context: context, expectedDigest: expectedDigest, expectedSize: expectedSize)
+            try S3BlobWriter(context: context, expectedDigest: expectedDigest, expectedSize: expectedSize, partsAtCommit: readersFirst)
         }
     }
 

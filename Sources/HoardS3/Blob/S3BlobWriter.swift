@@ -49,7 +49,8 @@ struct S3BlobContext: Sendable {
 /// One ingest into the bucket. Every byte is hashed and appended to a local spool file (so tail
 /// readers, the pull-through tee, and `withWrittenBytes` work as on files); each full part is
 /// read back from the spool and uploaded in the background (`PartUploads`), so the ingest goes
-/// at its source's speed and memory holds one part at a time. The commit waits
+/// at its source's speed and memory holds one part at a time (a pull-through's writer,
+/// `partsAtCommit`, sends them all at the commit instead). The commit waits
 /// for the last part; the spool then becomes the node's local copy of the blob, if it keeps any.
 ///
 /// - A blob smaller than one part is one conditional PUT at commit.
@@ -98,9 +99,15 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
     /// The part size the expected size needs to fit in S3's 10,000 parts (8 MiB for any blob
     /// up to 78 GiB); without a size, parts grow by 8 MiB every 1,000 (up to 430 GiB).
     private let basePartSize: Int
+    /// Parts go only at the commit, not as they fill: for a pull-through, whose clients read the
+    /// spool as it grows and should not share the CPU with uploads (and the bucket's writes)
+    /// on the way. A 100 MiB cold pull-through's client got its bytes in 0.20-0.28 s this way,
+    /// 0.34-0.52 s with the parts uploaded alongside (two cores, SeaweedFS beside the node).
+    private let partsAtCommit: Bool
 
-    init(context: S3BlobContext, expectedDigest: BlobDigest?, expectedSize: Int64?) throws(StoreError) {
+    init(context: S3BlobContext, expectedDigest: BlobDigest?, expectedSize: Int64?, partsAtCommit: Bool = false) throws(StoreError) {
         self.context = context
+        self.partsAtCommit = partsAtCommit
         self.expectedDigest = expectedDigest
         self.expectedSize = expectedSize
         var base = Self.minimumPartSize
@@ -147,7 +154,7 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
             }
             if let failure { throw failure }
         }
-        try await sendFullParts()
+        if !partsAtCommit { try await sendFullParts() }
     }
 
     /// Spools and hashes; the parts this completes go with the next `write` or the commit (a

@@ -30,7 +30,7 @@ public final class FileBlobStore: BlobStore {
         return reader
     }
 
-    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) async throws(StoreError) -> any BlobWriter {
+    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?, readersFirst: Bool) async throws(StoreError) -> any BlobWriter {
         let (layout, io) = (self.layout, self.io)
         return try await io.run(layout.ingestDirectory) { () throws(StoreError) in
             try FileBlobWriter(layout: layout, io: io, expectedDigest: expectedDigest, expectedSize: expectedSize)

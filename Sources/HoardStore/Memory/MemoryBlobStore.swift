@@ -27,7 +27,7 @@ public final class MemoryBlobStore: BlobStore {
         return MemoryBlobReader(digest: digest, bytes: bytes)
     }
 
-    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?) async throws(StoreError) -> any BlobWriter {
+    public func makeWriter(expectedDigest: BlobDigest?, expectedSize: Int64?, readersFirst: Bool) async throws(StoreError) -> any BlobWriter {
         MemoryBlobWriter(table: table, expectedDigest: expectedDigest, expectedSize: expectedSize)
     }
 
