@@ -6,8 +6,8 @@ import NIOCore
 /// is already there instead of faulting in a fresh 256 KiB (allocations that size come from
 /// `mmap`, see `AllocatorTuning`). Bounded: `keep` buffers at most, dropped with the fill.
 struct BatchBuffers {
+    /// Buffers handed on, oldest first (the first to be let go of).
     private var used: [ByteBuffer] = []
-    private var next = 0
     let capacity: Int
     /// The window holds 16 batches; a few more cover the write in flight and slow readers.
     let keep: Int
@@ -19,31 +19,18 @@ struct BatchBuffers {
 
     /// An empty buffer of at least `capacity` bytes (or `minimum`, when larger).
     mutating func take(minimum: Int = 0) -> ByteBuffer {
-        if minimum <= capacity {
-            for index in used.indices {
-                let reused = used[index].modifyIfUniquelyOwned { buffer -> Bool in
-                    buffer.clear()
-                    return true
-                }
-                // Out of the list, so that this copy is the only one (a write must not copy it).
-                if reused == true {
-                    if next > index { next -= 1 }
-                    if next >= used.count - 1 { next = 0 }
-                    return used.remove(at: index)
-                }
-            }
+        if minimum <= capacity, let index = used.indices.first(where: { used[$0].modifyIfUniquelyOwned { $0.clear() } != nil }) {
+            // Out of the list, so that this copy is the only one (a write must not copy it).
+            return used.remove(at: index)
         }
         return ByteBufferAllocator().buffer(capacity: max(capacity, minimum))
     }
 
-    /// Notes a buffer just handed on (it may be reused once everyone lets go of it).
+    /// Notes a buffer just handed on (it may be reused once everyone lets go of it); past
+    /// `keep`, the oldest is forgotten (freed once its holders let go).
     mutating func handedOn(_ buffer: ByteBuffer) {
         guard buffer.capacity == capacity else { return }
-        if used.count < keep {
-            used.append(buffer)
-        } else {
-            used[next] = buffer
-            next = (next + 1) % keep
-        }
+        if used.count == keep { used.removeFirst() }
+        used.append(buffer)
     }
 }
