@@ -74,9 +74,8 @@ public struct HoardConfig: Sendable, Equatable {
     public static func parse(
         _ text: String, path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigError) -> HoardConfig {
-        if let (line, column) = TOMLPrecheck.firstMisplacedCharacter(in: text) {
-            throw .syntax(path: path, line: line, column: column, message:
-                "a control character, or one beyond ASCII outside a string or comment (TOML allows neither)")
+        if let misplaced = TOMLPrecheck.firstMisplacedCharacter(in: text) {
+            throw .syntax(path: path, line: misplaced.line, column: misplaced.column, message: misplaced.message)
         }
         let table: TOMLTable
         do {

@@ -3,16 +3,34 @@
 /// (inside TOMLKit 0.6.0) fails an assert(), i.e. aborts the process, on some of them in a key
 /// (`[\u{FFFD}erver]`, `[\u{01}...`: found by Fuzz/fuzz-config). Rejecting them here turns that
 /// into an error naming the line, and rejects no valid TOML.
+///
+/// toml++ also assumes (`TOML_ASSERT_ASSUME`: an abort in a debug build, undefined behaviour in a
+/// release one) that a value never starts with `}`, and its array parser breaks that for `[}` and
+/// `[1, }`: a `}` right after `[` or `,` is never valid TOML (inline tables take no trailing comma),
+/// so it is rejected here too.
 enum TOMLPrecheck {
-    /// The 1-based line and column of the first control character (but tab, LF, CR), or of the
-    /// first non-ASCII character outside a string or a comment; nil when there is none.
-    static func firstMisplacedCharacter(in text: String) -> (line: Int, column: Int)? {
+    /// Where the text first goes wrong, and how.
+    struct Misplaced: Equatable {
+        var line: Int
+        var column: Int
+        var message: String
+    }
+
+    static let badCharacter =
+        "a control character, or one beyond ASCII outside a string or comment (TOML allows neither)"
+    static let braceWithoutValue = "'}' where a value belongs (after '[' or ',')"
+
+    /// The first control character (but tab, LF, CR), the first non-ASCII character outside a string
+    /// or a comment, or the first `}` right after `[` or `,`; nil when there is none.
+    static func firstMisplacedCharacter(in text: String) -> Misplaced? {
         enum State { case normal, comment, basic, literal, multiBasic, multiLiteral }
         let scalars = Array(text.unicodeScalars)
         var state = State.normal
         var line = 1, column = 0
         var i = 0
         var atLineStart = true
+        // The last character outside strings and comments but whitespace.
+        var lastSignificant: Unicode.Scalar = "\n"
         func isKeyStart(_ c: Unicode.Scalar) -> Bool {
             c.isASCII && (("A"..."Z").contains(c) || ("a"..."z").contains(c) || ("0"..."9").contains(c)
                 || c == "_" || c == "-" || c == "\"" || c == "'")
@@ -25,16 +43,24 @@ enum TOMLPrecheck {
             let c = scalars[i]
             column += 1
             if c == "\n" { line += 1; column = 0; if state != .multiBasic && state != .multiLiteral { atLineStart = true } }
-            if (c.value < 0x20 && c != "\t" && c != "\n" && c != "\r") || c.value == 0x7F { return (line, max(column, 1)) }
+            if (c.value < 0x20 && c != "\t" && c != "\n" && c != "\r") || c.value == 0x7F {
+                return Misplaced(line: line, column: max(column, 1), message: badCharacter)
+            }
             switch state {
             case .normal:
-                if !c.isASCII { return (line, column) }
+                if !c.isASCII { return Misplaced(line: line, column: column, message: badCharacter) }
+                if c == "}" && (lastSignificant == "[" || lastSignificant == ",") {
+                    return Misplaced(line: line, column: column, message: braceWithoutValue)
+                }
+                if c != " " && c != "\t" && c != "\n" && c != "\r" && c != "#" { lastSignificant = c }
                 if atLineStart && c == "[" {
                     // A table header names a key on its own line: `[\n` made toml++ assert too.
                     var j = i + 1
                     if j < scalars.count && scalars[j] == "[" { j += 1 }
                     while j < scalars.count && (scalars[j] == " " || scalars[j] == "\t") { j += 1 }
-                    guard j < scalars.count, isKeyStart(scalars[j]) else { return (line, column) }
+                    guard j < scalars.count, isKeyStart(scalars[j]) else {
+                        return Misplaced(line: line, column: column, message: "a table header with no key after its '['")
+                    }
                 }
                 if c != " " && c != "\t" && c != "\n" && c != "\r" { atLineStart = false }
                 if c == "#" { state = .comment }

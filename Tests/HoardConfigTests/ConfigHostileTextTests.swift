@@ -22,6 +22,21 @@ import Testing
         #expect(throws: ConfigError.self) { try HoardConfig.parse("[[ \n", path: "x") }
     }
 
+    @Test func aClosingBraceWhereAnArrayWantsAValueIsASyntaxError() {
+        // From a clean-clone CI run of `make test` (fuzz-config): toml++ assumes no value starts
+        // with '}', and its array parser handed it one.
+        let found = "[ser]\nhost =[}erve \"127.0.0.1\"\npr]\n[s/v= \n8080\n[store]\nroot = \"?/var/cache/hoard_x\nm\"as0s!!!!!!!!\"\n"
+        let error = #expect(throws: ConfigError.self) { try HoardConfig.parse(found, path: "hoard.toml") }
+        #expect(error.map { "\($0)" }?.contains("hoard.toml:2") == true)
+        for text in ["a = [ }", "a = [1, }", "a = [1,\n # c\n }", "a = [{ b = 1 }, }"] {
+            #expect(TOMLPrecheck.firstMisplacedCharacter(in: text)?.message == TOMLPrecheck.braceWithoutValue, "\(text)")
+        }
+        // What is valid keeps loading: an empty inline table, braces in strings and comments.
+        for text in ["a = [{}, { b = 1 }]", "a = { b = [1, 2] }", "a = \"[}\" # [, }\n", "a = [\n  1,\n]"] {
+            #expect(TOMLPrecheck.firstMisplacedCharacter(in: text) == nil, "\(text)")
+        }
+    }
+
     @Test func nonASCIIInStringsAndCommentsStillLoads() throws {
         let config = try HoardConfig.parse("""
             # café ☕
@@ -32,5 +47,6 @@ import Testing
         #expect(TOMLPrecheck.firstMisplacedCharacter(in: "a = \"\"\"\nü\n\"\"\"\nb = '''ü'''\r\n\tc = 1\n[ server ]\n[[ \"x\" ]]\n") == nil)
         let position = TOMLPrecheck.firstMisplacedCharacter(in: "a = \"\\\"ü\"\nü = 1")
         #expect(position?.line == 2 && position?.column == 1)
+        #expect(position?.message == TOMLPrecheck.badCharacter)
     }
 }
