@@ -9,10 +9,12 @@ struct BatchBuffers {
     /// Buffers handed on, oldest first (the first to be let go of).
     private var used: [ByteBuffer] = []
     let capacity: Int
-    /// The window holds 16 batches; a few more cover the write in flight and slow readers.
+    /// The window holds 16 batches; the rest cover the batch being filled, the write in flight and
+    /// what readers are still sending (a 100 MiB pull-through measured: 22 fresh buffers of 459
+    /// with 24, 53-115 with 20 and the oldest forgotten first).
     let keep: Int
 
-    init(capacity: Int, keep: Int = 20) {
+    init(capacity: Int, keep: Int = 24) {
         self.capacity = capacity
         self.keep = keep
     }
@@ -26,11 +28,11 @@ struct BatchBuffers {
         return ByteBufferAllocator().buffer(capacity: max(capacity, minimum))
     }
 
-    /// Notes a buffer just handed on (it may be reused once everyone lets go of it); past
-    /// `keep`, the oldest is forgotten (freed once its holders let go).
+    /// Notes a buffer just handed on (it may be reused once everyone lets go of it). Past `keep`,
+    /// this newest one is not remembered (it is freed once its holders let go): the older ones
+    /// are the next to be let go of, so forgetting one of them would forget the next reuse.
     mutating func handedOn(_ buffer: ByteBuffer) {
-        guard buffer.capacity == capacity else { return }
-        if used.count == keep { used.removeFirst() }
+        guard buffer.capacity == capacity, used.count < keep else { return }
         used.append(buffer)
     }
 }

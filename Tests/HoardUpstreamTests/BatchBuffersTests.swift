@@ -58,13 +58,13 @@ import Testing
         }
         let handed = held.map(Self.address)
         #expect(Set(handed).count == 3)
-        // Let go of, all but the oldest (kept alive so that the allocator cannot hand its memory
-        // out again): it was forgotten, the two newest come back in order, then fresh memory.
-        let oldest = held[0]
+        // Let go of, all but the newest (kept alive so that the allocator cannot hand its memory
+        // out again): it was never remembered; the two oldest come back in order, then fresh memory.
+        let newest = held[2]
         held.removeAll()
         let a = buffers.take(), b = buffers.take(), c = buffers.take()
-        #expect([Self.address(a), Self.address(b)] == Array(handed[1...]))
+        #expect([Self.address(a), Self.address(b)] == Array(handed[..<2]))
         #expect(!handed.contains(Self.address(c)))
-        withExtendedLifetime((oldest, a, b)) {}
+        withExtendedLifetime((newest, a, b)) {}
     }
 }
