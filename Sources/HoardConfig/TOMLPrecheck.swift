@@ -6,8 +6,9 @@
 ///
 /// toml++ also assumes (`TOML_ASSERT_ASSUME`: an abort in a debug build, undefined behaviour in a
 /// release one) that a value never starts with `}`, and its array parser breaks that for `[}` and
-/// `[1, }`: a `}` right after `[` or `,` is never valid TOML (inline tables take no trailing comma),
-/// so it is rejected here too.
+/// `[1, }`. A `}` right after `[` or `,` is never valid TOML 1.0, the version toml++ reads here
+/// (an inline table takes no trailing comma until TOML 1.1, which toml++ leaves off by default and
+/// refuses too), so it is rejected here as well.
 enum TOMLPrecheck {
     /// Where the text first goes wrong, and how.
     struct Misplaced: Equatable {
