@@ -524,6 +524,26 @@ def get_case(st: Stack):
            registry_vmhwm_mb=[round(B.vmhwm_kb(r.pid) / 1024, 1) for r in st.regs])
 
 
+def system_cpu() -> tuple[float, float]:
+    """The machine's busy and total CPU seconds so far (all cores, from /proc/stat)."""
+    ticks = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / hz, sum(ticks) / hz
+
+
+def timed_get(url: str, size: int, pid: int) -> dict:
+    """One GET, with the CPU seconds the server and the whole machine spent while it ran: a pull
+    that leaves cores idle waits on its own hand-offs; one that does not is bound by CPU."""
+    busy0, total0 = system_cpu()
+    own0 = cpu_of([pid])
+    r = B.get_ok(url, size)
+    busy1, total1 = system_cpu()
+    r["server_cpu_s"] = round(cpu_of([pid]) - own0, 3)
+    r["machine_busy_cpu_s"] = round(busy1 - busy0, 3)
+    r["machine_cpu_s"] = round(total1 - total0, 3)
+    return r
+
+
 def pull_case(st: Stack):
     """Cold pull-through of a 100 MiB blob from a local filesystem docker-registry: hoard (`--registry
     up=URL`, GET /v2/up/REPO/blobs/D) and docker-registry (`proxy: remoteurl:`), each run on a fresh
@@ -545,7 +565,7 @@ def pull_case(st: Stack):
                                extra=["--registry", f"up={up.base}"]) as h:
                     os.sync()
                     url = blob_url(h.base, b, repo="up/" + REPO_NAME)
-                    out["hoard"] = B.get_ok(url, b["size"])
+                    out["hoard"] = timed_get(url, b["size"], h.pid)
                     out["hoard"]["vmhwm_mb"] = round(B.vmhwm_kb(h.pid) / 1024, 1)
                     time.sleep(0.5)
                     out["hoard"]["second_mibs"] = B.get_ok(url, b["size"])["mibs"]
@@ -554,7 +574,7 @@ def pull_case(st: Stack):
                 with Registry("proxy", REG_PROXY_PORT, root=f"/pull-{stamp}-{i}", proxy=up.base) as px:
                     os.sync()
                     url = blob_url(px.base, b)
-                    out["registry"] = B.get_ok(url, b["size"])
+                    out["registry"] = timed_get(url, b["size"], px.pid)
                     out["registry"]["vmhwm_mb"] = round(B.vmhwm_kb(px.pid) / 1024, 1)
                     time.sleep(0.5)
                     out["registry"]["second_mibs"] = B.get_ok(url, b["size"])["mibs"]
@@ -570,6 +590,8 @@ def pull_case(st: Stack):
             fields[f"{s}_runs_mibs"] = [round(r[s]["mibs"]) for r in rows]
             fields[f"{s}_second_get_mibs"] = round(B.median(r[s]["second_mibs"] for r in rows))
             fields[f"{s}_vmhwm_mb"] = max(r[s]["vmhwm_mb"] for r in rows)
+            for k in ("server_cpu_s", "machine_busy_cpu_s", "machine_cpu_s"):
+                fields[f"{s}_{k}"] = [r[s][k] for r in rows]
         fields["ratio"] = fields["hoard_mibs"] / fields["registry_mibs"]
         record("pull100m", load=load, **fields)
 
