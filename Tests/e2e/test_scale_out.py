@@ -23,6 +23,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -555,3 +556,49 @@ def test_a_100_mib_blob_goes_in_and_out_through_nodes_with_bounded_memory(cluste
         assert got == size and "sha256:" + hasher.hexdigest() == digest
         assert serving.growth < 48 << 20, f"node {reader.port} grew by {serving.growth >> 20} MiB serving 100 MiB"
     assert pushing.growth < 48 << 20, f"node A grew by {pushing.growth >> 20} MiB taking a 100 MiB push"
+
+
+def run_verify(c: Cluster, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(c.hoard_bin), "verify", "--root", str(c.tmp / "verifier"),
+                           *c.seaweed.storage_args(c.bucket, PREFIX), *extra],
+                          env=Seaweed.env(), capture_output=True, text=True, timeout=120)
+
+
+def test_verify_reads_the_bucket_beside_a_live_node_and_names_a_corrupt_blob(cluster, channel_dir):
+    c = cluster()
+    (node,) = c.start(1)
+    name = "fx-data-1.0-0.conda"
+    data = package_bytes(channel_dir, name)
+    resp = request(node.port, "GET", pkg_path(name))
+    assert resp.status == 200 and resp.body == data
+    wait_for_name(c, name)
+
+    clean = run_verify(c)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "bucket is clean" in clean.stdout
+    checked = re.search(r"verified (\d+) blobs", clean.stdout)
+    assert checked and int(checked.group(1)) == len(c.keys("blobs/")), clean.stdout
+    # It read the bucket, not the root it was given: nothing was made there.
+    assert not (c.tmp / "verifier").exists()
+
+    # Bytes that are not the package under its name (bit rot, or a copy made by hand).
+    c.seaweed.client().put_object(Bucket=c.bucket, Key=c.blob_key(data), Body=data[:-1] + bytes([data[-1] ^ 1]))
+    damaged = run_verify(c)
+    assert damaged.returncode == 1, damaged.stdout + damaged.stderr
+    assert "corrupt: 1" in damaged.stdout and c.blob_key(data).removeprefix(f"{PREFIX}/") in damaged.stdout
+    assert "delete these objects" in damaged.stdout
+
+    refused = run_verify(c, "--repair")
+    assert refused.returncode != 0 and "--repair" in refused.stderr
+
+    # What the report says to do works: with the object deleted, the node (serving all along)
+    # fetches the package again, and the bucket is clean once more.
+    c.seaweed.client().delete_object(Bucket=c.bucket, Key=c.blob_key(data))
+    resp = request(node.port, "GET", pkg_path(name))
+    assert resp.status == 200 and resp.body == data
+    deadline = time.monotonic() + 10
+    while c.keys("blobs/").get(c.blob_key(data)) != len(data):
+        assert time.monotonic() < deadline, "the package was not stored again"
+        time.sleep(0.1)
+    again = run_verify(c)
+    assert again.returncode == 0 and "bucket is clean" in again.stdout, again.stdout + again.stderr
