@@ -88,10 +88,54 @@ struct ListMultipartUploadsResult: Decodable {
 }
 
 enum S3XML {
+    /// S3's answers nest four elements deep at most (`ListBucketResult/Contents/Owner/ID`).
+    static let maximumDepth = 32
+
     static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
+        // XMLCoder builds and decodes its element tree recursively: elements nested some
+        // tens of thousands deep (a few hundred KiB, well within an answer's size limit) overflow
+        // the stack and take the whole process down. No answer of S3 nests like that.
+        guard nestsAtMost(maximumDepth, bytes) else { return nil }
         let decoder = XMLDecoder()
         decoder.shouldProcessNamespaces = true
         return try? decoder.decode(type, from: Data(bytes))
+    }
+
+    /// Whether no element of `bytes` lies more than `limit` elements deep: a scan of the tags
+    /// (`<name …>` opens unless it ends in `/>`, `</name>` closes; declarations, comments and
+    /// processing instructions count for nothing; quoted attribute values are skipped).
+    static func nestsAtMost(_ limit: Int, _ bytes: [UInt8]) -> Bool {
+        let open = UInt8(ascii: "<"), close = UInt8(ascii: ">"), slash = UInt8(ascii: "/")
+        var depth = 0
+        var index = 0
+        while let start = bytes[index...].firstIndex(of: open) {
+            let next = start + 1
+            guard next < bytes.count else { return true }
+            let first = bytes[next]
+            // The tag's end, past any quoted attribute value.
+            var end = next
+            var quote: UInt8?
+            while end < bytes.count {
+                let byte = bytes[end]
+                if let q = quote {
+                    if byte == q { quote = nil }
+                } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    quote = byte
+                } else if byte == close {
+                    break
+                }
+                end += 1
+            }
+            guard end < bytes.count else { return true }  // unterminated: the parser refuses it
+            if first == slash {
+                depth -= 1
+            } else if first != UInt8(ascii: "?") && first != UInt8(ascii: "!") && bytes[end - 1] != slash {
+                depth += 1
+                if depth > limit { return false }
+            }
+            index = end + 1
+        }
+        return true
     }
 
     /// The root element's name (to tell an `<Error>` inside a 200 answer from the result).

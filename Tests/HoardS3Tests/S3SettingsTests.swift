@@ -129,3 +129,52 @@ struct S3SettingsTests {
         #expect(S3XML.rootElement(listing) == "ListBucketResult")
     }
 }
+
+/// Answers a broken or hostile S3-compatible server could send: decoded to nothing (an unreadable
+/// answer, which the client reports), never a crash or a runaway allocation.
+@Suite struct S3HostileXMLTests {
+    @Test func deeplyNestedElementsDecodeToNothing() {
+        let depth = 100_000
+        let xml = "<ListBucketResult>" + String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth) + "</ListBucketResult>"
+        #expect(xml.utf8.count < S3Client.xmlLimit)
+        // Took the whole process down with a stack overflow inside XMLCoder before the depth check.
+        #expect(S3XML.decode(ListBucketResult.self, Array(xml.utf8)) == nil)
+        #expect(!S3XML.nestsAtMost(S3XML.maximumDepth, Array(xml.utf8)))
+    }
+
+    @Test func theDepthCheckCountsOnlyElements() {
+        func depthOK(_ text: String, _ limit: Int) -> Bool { S3XML.nestsAtMost(limit, Array(text.utf8)) }
+        let real = "<?xml version=\"1.0\"?><!-- c --><ListBucketResult a=\"x>y\"><Contents><Owner><ID>i</ID><Empty/></Owner></Contents></ListBucketResult>"
+        #expect(depthOK(real, 4))
+        #expect(!depthOK(real, 3))
+        // Siblings do not add up; self-closing elements and declarations do not open anything.
+        #expect(depthOK(String(repeating: "<a></a>", count: 1000) + String(repeating: "<b/>", count: 1000), 1))
+        #expect(depthOK(String(repeating: "<!DOCTYPE x>", count: 1000), 0))
+        #expect(!depthOK("<a><b><c>", 2))
+        // Real answers still decode.
+        let listing = Array("<ListBucketResult><Contents><Key>k</Key><Size>1</Size><Owner><ID>o</ID></Owner></Contents></ListBucketResult>".utf8)
+        #expect(S3XML.decode(ListBucketResult.self, listing)?.contents?.first?.key == "k")
+    }
+
+    @Test func entityExpansionIsNotFollowed() {
+        var xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lollollollollollollollollollol\">\n"
+        xml += "<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+        for level in 2...9 {
+            xml += "<!ENTITY lol\(level) \"" + String(repeating: "&lol\(level - 1);", count: 10) + "\">\n"
+        }
+        xml += "]>\n<Error><Code>&lol9;</Code><Message>x</Message></Error>"
+        let body = S3XML.decode(S3ErrorBody.self, Array(xml.utf8))
+        // At most the text as written, never 10^9 copies of it.
+        #expect((body?.code?.utf8.count ?? 0) < 1 << 20)
+    }
+
+    @Test func garbageAndTruncatedAnswersDecodeToNothing() {
+        let listing = "<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a</Key><Size>5</Size></Contents></ListBucketResult>"
+        for cut in stride(from: 0, to: listing.utf8.count, by: 7) {
+            _ = S3XML.decode(ListBucketResult.self, Array(listing.utf8.prefix(cut)))
+            _ = S3XML.rootElement(Array(listing.utf8.prefix(cut)))
+        }
+        #expect(S3XML.decode(ListBucketResult.self, Array("\u{0}\u{ff}<<<>>>".utf8)) == nil)
+        #expect(S3XML.rootElement([UInt8(ascii: "<")]) == nil)
+    }
+}
