@@ -92,26 +92,32 @@ enum S3XML {
     static let maximumDepth = 32
 
     static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
-        // XMLCoder builds and decodes its element tree recursively: elements nested some
-        // tens of thousands deep (a few hundred KiB, well within an answer's size limit) overflow
-        // the stack and take the whole process down. No answer of S3 nests like that.
-        guard nestsAtMost(maximumDepth, bytes) else { return nil }
+        guard isPlainDocument(bytes) else { return nil }
         let decoder = XMLDecoder()
         decoder.shouldProcessNamespaces = true
         return try? decoder.decode(type, from: Data(bytes))
     }
 
-    /// Whether no element of `bytes` lies more than `limit` elements deep: a scan of the tags
-    /// (`<name …>` opens unless it ends in `/>`, `</name>` closes; declarations, comments and
-    /// processing instructions count for nothing; quoted attribute values are skipped).
-    static func nestsAtMost(_ limit: Int, _ bytes: [UInt8]) -> Bool {
+    /// Whether `bytes` is made only of what S3's answers are made of, so the parser underneath
+    /// never sees the rest: FoundationXML and XMLCoder trap or overflow the stack on some inputs,
+    /// which would let one broken or hostile answer take the node down. Found by mutating real
+    /// answers:
+    /// - a name that is not UTF-8 (`<\u{D0}ode>`) traps in FoundationXML: the bytes must be UTF-8;
+    /// - a processing instruction without data (`<?xm?>`) makes it read a null pointer: only the
+    ///   XML declaration may open with `<?`, first in the document;
+    /// - elements nested tens of thousands deep overflow the stack in XMLCoder: at most
+    ///   `maximumDepth` (S3 nests four deep);
+    /// - and no `<!` at all (document types, comments, CDATA): S3 sends none.
+    static func isPlainDocument(_ bytes: [UInt8]) -> Bool {
+        guard String(validating: bytes, as: UTF8.self) != nil else { return false }
         let open = UInt8(ascii: "<"), close = UInt8(ascii: ">"), slash = UInt8(ascii: "/")
         var depth = 0
         var index = 0
+        var first = true
         while let start = bytes[index...].firstIndex(of: open) {
             let next = start + 1
-            guard next < bytes.count else { return true }
-            let first = bytes[next]
+            guard next < bytes.count else { return true }  // unterminated: the parser refuses it
+            let kind = bytes[next]
             // The tag's end, past any quoted attribute value.
             var end = next
             var quote: UInt8?
@@ -126,13 +132,22 @@ enum S3XML {
                 }
                 end += 1
             }
-            guard end < bytes.count else { return true }  // unterminated: the parser refuses it
-            if first == slash {
+            guard end < bytes.count else { return true }
+            switch kind {
+            case UInt8(ascii: "!"):
+                return false
+            case UInt8(ascii: "?"):
+                let leading = bytes[..<start].allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+                guard first, leading, bytes[next...].starts(with: Array("?xml ".utf8)), bytes[end - 1] == UInt8(ascii: "?") else { return false }
+            case slash:
                 depth -= 1
-            } else if first != UInt8(ascii: "?") && first != UInt8(ascii: "!") && bytes[end - 1] != slash {
-                depth += 1
-                if depth > limit { return false }
+            default:
+                if bytes[end - 1] != slash {
+                    depth += 1
+                    if depth > maximumDepth { return false }
+                }
             }
+            first = false
             index = end + 1
         }
         return true

@@ -137,23 +137,38 @@ struct S3SettingsTests {
         let depth = 100_000
         let xml = "<ListBucketResult>" + String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth) + "</ListBucketResult>"
         #expect(xml.utf8.count < S3Client.xmlLimit)
-        // Took the whole process down with a stack overflow inside XMLCoder before the depth check.
+        // Took the whole process down with a stack overflow inside XMLCoder before the check.
         #expect(S3XML.decode(ListBucketResult.self, Array(xml.utf8)) == nil)
-        #expect(!S3XML.nestsAtMost(S3XML.maximumDepth, Array(xml.utf8)))
+        #expect(!S3XML.isPlainDocument(Array(xml.utf8)))
     }
 
-    @Test func theDepthCheckCountsOnlyElements() {
-        func depthOK(_ text: String, _ limit: Int) -> Bool { S3XML.nestsAtMost(limit, Array(text.utf8)) }
-        let real = "<?xml version=\"1.0\"?><!-- c --><ListBucketResult a=\"x>y\"><Contents><Owner><ID>i</ID><Empty/></Owner></Contents></ListBucketResult>"
-        #expect(depthOK(real, 4))
-        #expect(!depthOK(real, 3))
-        // Siblings do not add up; self-closing elements and declarations do not open anything.
-        #expect(depthOK(String(repeating: "<a></a>", count: 1000) + String(repeating: "<b/>", count: 1000), 1))
-        #expect(depthOK(String(repeating: "<!DOCTYPE x>", count: 1000), 0))
-        #expect(!depthOK("<a><b><c>", 2))
-        // Real answers still decode.
-        let listing = Array("<ListBucketResult><Contents><Key>k</Key><Size>1</Size><Owner><ID>o</ID></Owner></Contents></ListBucketResult>".utf8)
-        #expect(S3XML.decode(ListBucketResult.self, listing)?.contents?.first?.key == "k")
+    /// Inputs that crashed the test process inside FoundationXML (found by mutating real answers).
+    @Test func inputsThatCrashedTheXMLParserDecodeToNothing() {
+        // A name that is not UTF-8: a trap in _NSXMLParserStartElementNs.
+        let notUTF8: [UInt8] = Array("<?xml version=\"1.0\"?>\n<Error><".utf8) + [0xD0] + Array("ode>P</Code><Message>m</Message></Error>".utf8)
+        #expect(S3XML.decode(S3ErrorBody.self, notUTF8) == nil)
+        // A processing instruction without data: strlen(NULL).
+        let bareInstruction = Array("<?xm?>><CodeXPreconditioxnFailed</Code>\n<Error><Col version=\"1.0\"?>><Code>P</Code>".utf8)
+        #expect(S3XML.decode(S3ErrorBody.self, bareInstruction) == nil)
+    }
+
+    @Test func onlyWhatS3SendsIsHandedToTheParser() {
+        func plain(_ text: String) -> Bool { S3XML.isPlainDocument(Array(text.utf8)) }
+        let nested = { (depth: Int) in String(repeating: "<a>", count: depth) + String(repeating: "</a>", count: depth) }
+        #expect(plain("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult a=\"x>y\"><Contents><Owner><ID>i</ID><E/></Owner></Contents></ListBucketResult>"))
+        #expect(plain(nested(S3XML.maximumDepth)))
+        #expect(!plain(nested(S3XML.maximumDepth + 1)))
+        // Siblings do not add up; self-closing elements open nothing.
+        #expect(plain(String(repeating: "<a></a>", count: 1000) + String(repeating: "<b/>", count: 1000)))
+        // The XML declaration only first; no other instruction, document type, comment or CDATA.
+        #expect(!plain("<a/><?xml version=\"1.0\"?>"))
+        #expect(!plain("<?php x?><a/>"))
+        #expect(!plain("<!DOCTYPE a><a/>"))
+        #expect(!plain("<a><!-- c --></a>"))
+        #expect(!plain("<a><![CDATA[x]]></a>"))
+        // Real answers still decode, the declaration and entities included.
+        let listing = Array("<?xml version=\"1.0\"?>\n<ListBucketResult><Contents><Key>k&amp;</Key><Size>1</Size><Owner><ID>o</ID></Owner></Contents></ListBucketResult>".utf8)
+        #expect(S3XML.decode(ListBucketResult.self, listing)?.contents?.first?.key == "k&")
     }
 
     @Test func entityExpansionIsNotFollowed() {
