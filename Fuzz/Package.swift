@@ -13,6 +13,7 @@ let fuzzers: [(name: String, dependencies: [Target.Dependency])] = [
     ("fuzz-oci-manifest", [.product(name: "HoardOCI", package: "hoard")]),
     ("fuzz-htpasswd", [.product(name: "HoardOCI", package: "hoard")]),
     ("fuzz-config", [.product(name: "HoardConfig", package: "hoard")]),
+    ("fuzz-s3-xml", [.product(name: "HoardS3Wire", package: "hoard")]),
 ]
 
 let package = Package(

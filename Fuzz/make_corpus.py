@@ -127,6 +127,26 @@ def seeds() -> dict[str, dict[str, bytes]]:
             "empty": b"", "huge": b"[server]\nport = 99999999999999999999\n", "neg": b"[server]\nport = -1\n",
             "float": b'[store]\nmax_size = 1e400\n', "dup": b"[server]\n[server]\n",
         },
+        "fuzz-s3-xml": {
+            "listing": b'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                       b"<Name>b</Name><Prefix>p/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>"
+                       b"<NextContinuationToken>tok/en==</NextContinuationToken><Contents><Key>p/a</Key>"
+                       b"<LastModified>2015-08-30T12:36:00.000Z</LastModified><ETag>&quot;abc&quot;</ETag><Size>5</Size>"
+                       b"<Owner><ID>o</ID></Owner></Contents><Contents><Key>p/b</Key><Size>99999999999999999999</Size></Contents>"
+                       b"</ListBucketResult>",
+            "uploads": b'<?xml version="1.0"?><ListMultipartUploadsResult><IsTruncated>false</IsTruncated><NextKeyMarker>k</NextKeyMarker>'
+                       b"<NextUploadIdMarker>u</NextUploadIdMarker><Upload><Key>k</Key><UploadId>u</UploadId>"
+                       b"<Initiated>2015-08-30T12:36:00Z</Initiated></Upload></ListMultipartUploadsResult>",
+            "error": b'<?xml version="1.0"?>\n<Error><Code>PreconditionFailed</Code><Message>m</Message></Error>',
+            "initiate": b"<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u</UploadId></InitiateMultipartUploadResult>",
+            "complete": b'<CompleteMultipartUploadResult><ETag>"e-2"</ETag></CompleteMultipartUploadResult>',
+            "namespaces": b'<s:Error xmlns:s="urn:x" xmlns="urn:y" s:a="1"><s:Code>C</s:Code><Message xmlns:t="">m</Message></s:Error>',
+            "time": b"2015-08-30T12:36:00.123456789Z", "number": b"9223372036854775807",
+            # Inputs that crashed FoundationXML or XMLCoder before S3XML.isPlainDocument.
+            "regress-name-not-utf8": b'<?xml version="1.0"?>\n<Error><\xd0ode>P</Code><Message>m</Message></Error>',
+            "regress-bare-instruction": b'<?xm?>><CodeXPreconditioxnFailed</Code>\n<Error><Col version="1.0"?>><Code>P</Code>',
+            "regress-deep": b"<ListBucketResult>" + b"<a>" * 2000 + b"</a>" * 2000 + b"</ListBucketResult>",
+        },
     }
 
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import HoardS3Wire
 import NIOCore
 
 extension S3Client {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HoardS3Wire
 import NIOCore
 
 extension S3Client {

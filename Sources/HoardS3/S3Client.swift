@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import HoardHTTP
+import HoardS3Wire
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -341,12 +342,3 @@ public final class S3Client: Sendable {
     }
 }
 
-/// Checked number parsing for values from the network.
-enum S3Number {
-    /// A non-negative decimal that fits Int64; nil for anything else (signs, spaces, overflow).
-    static func nonNegative(_ text: some StringProtocol) -> Int64? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        return Int64(trimmed)
-    }
-}

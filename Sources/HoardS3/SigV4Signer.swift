@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HoardS3Wire
 
 /// AWS Signature Version 4 (HMAC-SHA256), for S3 requests: header signing (`Authorization`) and
 /// query presigning (a GET URL anyone can fetch until it expires).

@@ -5,9 +5,9 @@ import XMLCoder
 // conversions by the client (an oversized or negative number is an unreadable answer, not a trap).
 
 /// `<Error><Code>..</Code><Message>..</Message></Error>`
-struct S3ErrorBody: Decodable {
-    let code: String?
-    let message: String?
+public struct S3ErrorBody: Decodable, Sendable {
+    public let code: String?
+    public let message: String?
 
     enum CodingKeys: String, CodingKey {
         case code = "Code"
@@ -16,16 +16,16 @@ struct S3ErrorBody: Decodable {
 }
 
 /// ListObjectsV2's `<ListBucketResult>`.
-struct ListBucketResult: Decodable {
-    let isTruncated: String?
-    let nextContinuationToken: String?
-    let contents: [Contents]?
+public struct ListBucketResult: Decodable, Sendable {
+    public let isTruncated: String?
+    public let nextContinuationToken: String?
+    public let contents: [Contents]?
 
-    struct Contents: Decodable {
-        let key: String
-        let size: String?
-        let etag: String?
-        let lastModified: String?
+    public struct Contents: Decodable, Sendable {
+        public let key: String
+        public let size: String?
+        public let etag: String?
+        public let lastModified: String?
 
         enum CodingKeys: String, CodingKey {
             case key = "Key"
@@ -43,8 +43,8 @@ struct ListBucketResult: Decodable {
 }
 
 /// `<InitiateMultipartUploadResult>`.
-struct InitiateMultipartUploadResult: Decodable {
-    let uploadID: String
+public struct InitiateMultipartUploadResult: Decodable, Sendable {
+    public let uploadID: String
 
     enum CodingKeys: String, CodingKey {
         case uploadID = "UploadId"
@@ -52,8 +52,8 @@ struct InitiateMultipartUploadResult: Decodable {
 }
 
 /// `<CompleteMultipartUploadResult>` (also `<CopyObjectResult>`: both carry the new ETag).
-struct ETagResult: Decodable {
-    let etag: String?
+public struct ETagResult: Decodable, Sendable {
+    public let etag: String?
 
     enum CodingKeys: String, CodingKey {
         case etag = "ETag"
@@ -61,16 +61,16 @@ struct ETagResult: Decodable {
 }
 
 /// ListMultipartUploads' `<ListMultipartUploadsResult>`.
-struct ListMultipartUploadsResult: Decodable {
-    let isTruncated: String?
-    let nextKeyMarker: String?
-    let nextUploadIDMarker: String?
-    let uploads: [Upload]?
+public struct ListMultipartUploadsResult: Decodable, Sendable {
+    public let isTruncated: String?
+    public let nextKeyMarker: String?
+    public let nextUploadIDMarker: String?
+    public let uploads: [Upload]?
 
-    struct Upload: Decodable {
-        let key: String
-        let uploadID: String
-        let initiated: String?
+    public struct Upload: Decodable, Sendable {
+        public let key: String
+        public let uploadID: String
+        public let initiated: String?
 
         enum CodingKeys: String, CodingKey {
             case key = "Key"
@@ -87,11 +87,11 @@ struct ListMultipartUploadsResult: Decodable {
     }
 }
 
-enum S3XML {
+public enum S3XML {
     /// S3's answers nest four elements deep at most (`ListBucketResult/Contents/Owner/ID`).
-    static let maximumDepth = 32
+    public static let maximumDepth = 32
 
-    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
+    public static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
         guard isPlainDocument(bytes) else { return nil }
         let decoder = XMLDecoder()
         decoder.shouldProcessNamespaces = true
@@ -103,17 +103,30 @@ enum S3XML {
     /// which would let one broken or hostile answer take the node down. Found by mutating real
     /// answers:
     /// - a name that is not UTF-8 (`<\u{D0}ode>`) traps in FoundationXML: the bytes must be UTF-8;
-    /// - a processing instruction without data (`<?xm?>`) makes it read a null pointer: only the
-    ///   XML declaration may open with `<?`, first in the document;
+    /// - a processing instruction without data (`<?xm?>`) makes it read a null pointer, also
+    ///   inside a broken tag (`<a-<?xm?>>`): only the XML declaration may open with `<?`, first
+    ///   in the document, and no tag may hold a `<`;
     /// - elements nested tens of thousands deep overflow the stack in XMLCoder: at most
     ///   `maximumDepth` (S3 nests four deep);
     /// - and no `<!` at all (document types, comments, CDATA): S3 sends none.
-    static func isPlainDocument(_ bytes: [UInt8]) -> Bool {
+    public static func isPlainDocument(_ bytes: [UInt8]) -> Bool {
         guard String(validating: bytes, as: UTF8.self) != nil else { return false }
         let open = UInt8(ascii: "<"), close = UInt8(ascii: ">"), slash = UInt8(ascii: "/")
+        // Wherever they stand (libxml2 recovers from a broken tag and reads on inside it): no
+        // `<!`, and `<?` only as the XML declaration, first.
+        let leading = bytes.prefix { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }.count
+        var at = 0
+        while let start = bytes[at...].firstIndex(of: open) {
+            guard start + 1 < bytes.count else { break }
+            switch bytes[start + 1] {
+            case UInt8(ascii: "!"): return false
+            case UInt8(ascii: "?") where start != leading || !bytes[start...].starts(with: Array("<?xml ".utf8)): return false
+            default: break
+            }
+            at = start + 1
+        }
         var depth = 0
         var index = 0
-        var first = true
         while let start = bytes[index...].firstIndex(of: open) {
             let next = start + 1
             guard next < bytes.count else { return true }  // unterminated: the parser refuses it
@@ -123,6 +136,9 @@ enum S3XML {
             var quote: UInt8?
             while end < bytes.count {
                 let byte = bytes[end]
+                // A tag inside a tag, or in an attribute value (no XML allows either): a tag
+                // the parser reads differently from this scan.
+                if byte == open { return false }
                 if let q = quote {
                     if byte == q { quote = nil }
                 } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
@@ -134,11 +150,8 @@ enum S3XML {
             }
             guard end < bytes.count else { return true }
             switch kind {
-            case UInt8(ascii: "!"):
-                return false
             case UInt8(ascii: "?"):
-                let leading = bytes[..<start].allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-                guard first, leading, bytes[next...].starts(with: Array("?xml ".utf8)), bytes[end - 1] == UInt8(ascii: "?") else { return false }
+                guard bytes[end - 1] == UInt8(ascii: "?") else { return false }
             case slash:
                 depth -= 1
             default:
@@ -147,14 +160,13 @@ enum S3XML {
                     if depth > maximumDepth { return false }
                 }
             }
-            first = false
             index = end + 1
         }
         return true
     }
 
     /// The root element's name (to tell an `<Error>` inside a 200 answer from the result).
-    static func rootElement(_ bytes: [UInt8]) -> String? {
+    public static func rootElement(_ bytes: [UInt8]) -> String? {
         var index = 0
         while index < bytes.count {
             guard let open = bytes[index...].firstIndex(of: UInt8(ascii: "<")) else { return nil }
@@ -176,7 +188,7 @@ enum S3XML {
     }
 
     /// Text escaped for XML character data.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
             switch character {
@@ -191,7 +203,7 @@ enum S3XML {
         return out
     }
 
-    static func isTrue(_ text: String?) -> Bool {
+    public static func isTrue(_ text: String?) -> Bool {
         text?.trimmingCharacters(in: .whitespaces).lowercased() == "true"
     }
 }

@@ -3,9 +3,9 @@ import Foundation
 /// Calendar arithmetic in UTC without Foundation's formatters (not Sendable) or libc: the
 /// `x-amz-date` form and the ISO 8601 timestamps in S3's XML. Every field is range-checked, so
 /// no timestamp from the network can trap.
-enum UTCTime {
+public enum UTCTime {
     /// Year, month, day, hour, minute, second of `date` (clamped to years 0...9999).
-    static func components(_ date: Date) -> (Int64, Int64, Int64, Int64, Int64, Int64) {
+    public static func components(_ date: Date) -> (Int64, Int64, Int64, Int64, Int64, Int64) {
         let raw = date.timeIntervalSince1970
         let seconds: Int64 = raw.isFinite ? Int64(min(max(raw.rounded(.down), -62_167_219_200), 253_402_300_799)) : 0
         let days = floorDiv(seconds, 86_400)
@@ -15,7 +15,7 @@ enum UTCTime {
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (S3's LastModified, Initiated); nil for anything else.
-    static func parseISO8601(_ text: String) -> Date? {
+    public static func parseISO8601(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int64? {
