@@ -1,5 +1,6 @@
-/// Small reads against the bucket made a few at a time: each is one round trip, so a listing's
-/// worth of them in sequence would add up, and all at once would flood the backend.
+/// Work against the bucket made a few at a time (small reads, blobs re-hashed by `verify`): each
+/// waits on round trips, so a listing's worth of them in sequence would add up, and all at once
+/// would flood the backend.
 enum Concurrently {
     /// `transform` applied to every element, at most `limit` at a time; results in input order.
     static func map<Element: Sendable, Result: Sendable>(

@@ -56,7 +56,11 @@ public struct SharedVerifier: Sendable {
         let inBucket = Set(listed.map(\.0))
         var missingCandidates = Self.needed(names).subtracting(inBucket)
 
-        for (digest, size, ok) in try await hashAll(listed) {
+        let blobs = self.blobs
+        let hashed = try await Concurrently.map(listed, limit: parallelism) { digest, size in
+            (digest, size, try await Self.hashMatches(digest, in: blobs))
+        }
+        for (digest, size, ok) in hashed {
             guard let ok else {
                 // Gone while we looked (evicted, or collected as garbage): missing only if needed.
                 missingCandidates.insert(digest)
@@ -86,27 +90,6 @@ public struct SharedVerifier: Sendable {
     /// left out: eviction may take those blobs, and they are made again on demand.)
     static func needed(_ names: SharedNames) -> Set<BlobDigest> {
         Set(names.names.keys).union(names.documents).union(names.pinned)
-    }
-
-    /// Hashes blobs with at most `parallelism` in flight; each result says whether the bytes
-    /// match the name (nil: the blob was gone by then).
-    private func hashAll(_ listed: [(BlobDigest, Int64)]) async throws -> [(BlobDigest, Int64, Bool?)] {
-        let blobs = self.blobs
-        return try await withThrowingTaskGroup(of: (BlobDigest, Int64, Bool?).self) { group in
-            var results: [(BlobDigest, Int64, Bool?)] = []
-            results.reserveCapacity(listed.count)
-            var next = 0
-            while true {
-                while next < listed.count && next - results.count < parallelism {
-                    let (digest, size) = listed[next]
-                    next += 1
-                    group.addTask { (digest, size, try await Self.hashMatches(digest, in: blobs)) }
-                }
-                guard let result = try await group.next() else { break }
-                results.append(result)
-            }
-            return results
-        }
     }
 
     /// Whether the blob's bytes hash to its name, read in `step` pieces (a blob may be larger
